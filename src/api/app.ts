@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { Logger } from '../lib/logger.js';
+import type { ProviderService } from '../services/provider-service.js';
+import { requireBearer } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/error-handler.js';
+import { registerOpenApi } from './plugins/openapi.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
+import { providerTypeRoutes } from './routes/provider-types.js';
+import { providerRoutes } from './routes/providers/index.js';
+import { tenantProviderRoutes } from './routes/tenants/providers.js';
+import type { ApiInstance } from './types.js';
+
+export interface AppDeps {
+  logger: Logger;
+  version: string;
+  verifyToken: TokenVerifier;
+  readiness: Readiness;
+  providers: ProviderService;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
+  // Typed as Fastify's logger so the instance keeps Fastify's default logger type.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: {
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  registerErrorHandling(app);
+  await registerOpenApi(app, deps.version);
+  healthRoutes(app, deps.readiness);
+
+  await app.register(
+    (api, _options, done) => {
+      const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+      requireBearer(typed, deps.verifyToken);
+      providerTypeRoutes(typed);
+      tenantProviderRoutes(typed, deps.providers);
+      providerRoutes(typed, deps.providers);
+      done();
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,98 @@
+import Type, { type Static } from 'typebox';
+
+import { PROVIDER_TYPES } from '../../domain/provider-type.js';
+import { TENANT_ID_PATTERN } from '../../domain/roles.js';
+import { RUN_STATUSES } from '../../domain/run-status.js';
+import { SCHEDULE_PRESETS } from '../../domain/schedule.js';
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const ProviderTypeSchema = Type.Enum(PROVIDER_TYPES, { description: 'Which kind of SIS source.' });
+
+export const TenantIdSchema = Type.String({
+  pattern: TENANT_ID_PATTERN,
+  description: 'Tenant (district) id, as the host application names it.',
+});
+
+const configDescription =
+  'Settings and credentials; the shape depends on providerType (GET /api/v1/provider-types lists each schema). ' +
+  'Secrets come back as "********". On update, a secret that is omitted or sent as "********" keeps its stored value, and null removes it.';
+
+const scheduleDescription =
+  `A five-field cron expression (minute hour day month weekday) or a preset: ${Object.keys(SCHEDULE_PRESETS).join(', ')}. ` +
+  'null: no scheduled runs.';
+
+const configSchema = Type.Record(Type.String(), Type.Unknown(), { description: configDescription });
+
+export const ProviderSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    tenantId: Type.String(),
+    providerType: ProviderTypeSchema,
+    name: Type.String(),
+    config: configSchema,
+    syncSchedule: nullable(Type.String({ description: scheduleDescription })),
+    syncTimezone: Type.String({ description: 'IANA time zone the schedule runs in.' }),
+    enabled: Type.Boolean(),
+    lastSyncAt: nullable(Type.String({ format: 'date-time' })),
+    lastSyncStatus: nullable(Type.Enum(RUN_STATUSES)),
+    nextSyncAt: nullable(
+      Type.String({ format: 'date-time', description: 'Next scheduled run; null when none.' }),
+    ),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Provider' },
+);
+export type Provider = Static<typeof ProviderSchema>;
+
+export const ProviderListSchema = Type.Object({ providers: Type.Array(ProviderSchema) });
+
+const nameSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const timezoneSchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'IANA time zone; default UTC.',
+});
+
+export const CreateProviderBodySchema = Type.Object(
+  {
+    tenantId: TenantIdSchema,
+    providerType: ProviderTypeSchema,
+    name: nameSchema,
+    config: configSchema,
+    syncSchedule: Type.Optional(nullable(Type.String({ maxLength: 200, description: scheduleDescription }))),
+    syncTimezone: Type.Optional(timezoneSchema),
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+  },
+  { additionalProperties: false },
+);
+export type CreateProviderBody = Static<typeof CreateProviderBodySchema>;
+
+export const UpdateProviderBodySchema = Type.Object(
+  {
+    name: Type.Optional(nameSchema),
+    config: Type.Optional(configSchema),
+    syncSchedule: Type.Optional(nullable(Type.String({ maxLength: 200, description: scheduleDescription }))),
+    syncTimezone: Type.Optional(timezoneSchema),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateProviderBody = Static<typeof UpdateProviderBodySchema>;
+
+export const TenantParamsSchema = Type.Object({ tenantId: TenantIdSchema });
+export const ProviderParamsSchema = Type.Object({ providerId: Type.String({ format: 'uuid' }) });
+
+export const ProviderTypeInfoSchema = Type.Object({
+  type: ProviderTypeSchema,
+  displayName: Type.String(),
+  description: Type.String(),
+  configSchema: Type.Object({}, { additionalProperties: true, description: 'JSON Schema of the config.' }),
+  secretFields: Type.Array(Type.String(), {
+    description: 'Dotted paths of the config fields that are secrets.',
+  }),
+});
+export const ProviderTypeListSchema = Type.Object({ providerTypes: Type.Array(ProviderTypeInfoSchema) });
+export type ProviderTypeInfo = Static<typeof ProviderTypeInfoSchema>;

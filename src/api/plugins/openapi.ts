@@ -1,0 +1,31 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+import { ErrorEnvelopeSchema } from '../contracts/errors.js';
+
+/** The OpenAPI document, generated from the route schemas, at /openapi.json; a docs page at /docs. */
+export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  app.addSchema(ErrorEnvelopeSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'sis-sync API',
+        version,
+        description:
+          'Roster sync from Clever, ClassLink and OneRoster into PostgreSQL. ' +
+          'Every /api/v1 route takes `Authorization: Bearer <JWT>`; errors share one envelope with a stable `code`.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      tags: [
+        { name: 'providers', description: 'SIS connections of a tenant' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}

@@ -1,0 +1,44 @@
+import Type from 'typebox';
+
+import { errorResponses } from '../contracts/errors.js';
+import { sendError } from '../plugins/error-handler.js';
+import type { ApiInstance } from '../types.js';
+
+export interface Readiness {
+  /** Resolves when the service can take work (database reachable and migrated); rejects with why not. */
+  check(): Promise<void>;
+}
+
+/** /healthz: the process answers. /readyz: and its database does. */
+export function healthRoutes(app: ApiInstance, readiness: Readiness): void {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: the database answers',
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errorResponses(503) },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await readiness.check();
+        return { status: 'ready' as const };
+      } catch (error) {
+        request.log.warn({ err: error }, 'not ready');
+        return sendError(reply, 503, 'not_ready', `not ready: ${(error as Error).message}`);
+      }
+    },
+  );
+}

@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+
+import type { Config } from '../config/config.js';
+import { VERSION } from '../version.js';
+import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
+
+/** The `sis-sync` command. Resolves to the process exit code. */
+export async function runCli(argv: string[], config: Config): Promise<number> {
+  const program = new Command('sis-sync')
+    .description('Roster sync from Clever, ClassLink and OneRoster into PostgreSQL')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+  serveCommand(program, config);
+  migrateCommand(program, config);
+  tokenCommand(program, config);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    console.error(`sis-sync: ${(error as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,80 @@
+import type { TSchema } from 'typebox';
+
+import type { ProviderType } from '../domain/provider-type.js';
+import { checkClassLinkConfig, classlinkConfigSchema, type ClassLinkConfig } from './classlink/config.js';
+import { checkCleverConfig, cleverConfigSchema, type CleverConfig } from './clever/config.js';
+import type { ConfigIssue, ConfigRulesContext } from './config-schema.js';
+import {
+  checkOneRosterApiConfig,
+  oneRosterApiConfigSchema,
+  type OneRosterApiConfig,
+} from './oneroster-api/config.js';
+import {
+  checkOneRosterCsvConfig,
+  oneRosterCsvConfigSchema,
+  oneRosterCsvServerPaths,
+  type OneRosterCsvConfig,
+} from './oneroster-csv/config.js';
+
+/** What sis-sync knows about one provider type. Adding a provider adds one entry here. */
+export interface ProviderDefinition<Config = never> {
+  type: ProviderType;
+  displayName: string;
+  description: string;
+  /** JSON Schema of the config; fields marked writeOnly are secrets. */
+  configSchema: TSchema;
+  /** Rules a schema cannot say: "this or that", https in production. */
+  checkConfig(config: Config, ctx: ConfigRulesContext): ConfigIssue[];
+  /** Files on the sis-sync server that the config would read (only trusted admins may name them). */
+  serverPaths(config: Config): { path: string; value: string }[];
+}
+
+const none = () => [];
+
+const clever: ProviderDefinition<CleverConfig> = {
+  type: 'CLEVER',
+  displayName: 'Clever',
+  description: 'Clever Secure Sync, Data API v3.0.',
+  configSchema: cleverConfigSchema,
+  checkConfig: checkCleverConfig,
+  serverPaths: none,
+};
+
+const classlink: ProviderDefinition<ClassLinkConfig> = {
+  type: 'CLASSLINK',
+  displayName: 'ClassLink',
+  description: 'ClassLink Roster Server (OneRoster 1.1), direct or through the ClassLink proxy.',
+  configSchema: classlinkConfigSchema,
+  checkConfig: checkClassLinkConfig,
+  serverPaths: none,
+};
+
+const oneRosterApi: ProviderDefinition<OneRosterApiConfig> = {
+  type: 'ONEROSTER_API',
+  displayName: 'OneRoster API',
+  description: 'Any OneRoster 1.1 REST provider, with OAuth 1.0a or OAuth 2 client credentials.',
+  configSchema: oneRosterApiConfigSchema,
+  checkConfig: checkOneRosterApiConfig,
+  serverPaths: none,
+};
+
+const oneRosterCsv: ProviderDefinition<OneRosterCsvConfig> = {
+  type: 'ONEROSTER_CSV',
+  displayName: 'OneRoster CSV',
+  description: 'OneRoster 1.1 CSV files (zip or folder) over SFTP, or from a folder on the server.',
+  configSchema: oneRosterCsvConfigSchema,
+  checkConfig: checkOneRosterCsvConfig,
+  serverPaths: oneRosterCsvServerPaths,
+};
+
+/** The one list of providers. */
+export const PROVIDER_REGISTRY: Readonly<Record<ProviderType, ProviderDefinition<never>>> = {
+  CLEVER: clever,
+  CLASSLINK: classlink,
+  ONEROSTER_API: oneRosterApi,
+  ONEROSTER_CSV: oneRosterCsv,
+};
+
+export function providerDefinition(type: ProviderType): ProviderDefinition<never> {
+  return PROVIDER_REGISTRY[type];
+}

@@ -1,0 +1,144 @@
+import path from 'node:path';
+
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+/** The one query interface the code uses, whichever driver sits below. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction of that database: repository functions that lock demand one. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Either: the database or a transaction of it. */
+export type Executor = Database | Transaction;
+
+/** A plain SQL session, for the migrator and health checks. */
+export interface SqlSession {
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** Several statements at once, no parameters. */
+  exec(text: string): Promise<void>;
+  /** Runs `fn` in one transaction on this session: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  /** `dataDir` undefined: in memory. `loadDataDir`: start from a dump (tests start from a migrated one). */
+  | { kind: 'pglite'; dataDir: string | undefined; loadDataDir?: Blob };
+
+export interface DatabaseHandle {
+  readonly kind: DatabaseTarget['kind'];
+  readonly db: Database;
+  /** Where the data lives, without credentials, for logs and messages. */
+  readonly description: string;
+  /** Runs `fn` on one session held for its whole duration (advisory locks, COPY, migrations). */
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL set: PostgreSQL. Unset: the embedded database in `<dataDir>/pglite`. */
+export function databaseTargetFromConfig(config: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+}): DatabaseTarget {
+  return config.databaseUrl !== undefined
+    ? { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') };
+}
+
+export interface OpenOptions {
+  /** Names the owner in the embedded database's lock file ("serve", "migrate", ...). */
+  command: string;
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<DatabaseHandle> {
+  return target.kind === 'postgres' ? openPostgres(target) : openPglite(target, options);
+}
+
+function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
+  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+  const url = new URL(target.url);
+  return {
+    kind: 'postgres',
+    db,
+    description: `PostgreSQL at ${url.hostname}:${url.port || '5432'}${url.pathname}`,
+    async withSession(fn) {
+      const client = await pool.connect();
+      const session: SqlSession = {
+        query: async <Row>(text: string, params?: unknown[]) =>
+          (await client.query(text, params)).rows as Row[],
+        exec: async (text) => {
+          await client.query(text);
+        },
+        async transaction(inner) {
+          await client.query('BEGIN');
+          try {
+            const result = await inner(session);
+            await client.query('COMMIT');
+            return result;
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        },
+      };
+      try {
+        return await fn(session);
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(
+  target: Extract<DatabaseTarget, { kind: 'pglite' }>,
+  options: OpenOptions,
+): Promise<DatabaseHandle> {
+  let lock: DataDirLock | undefined;
+  if (target.dataDir !== undefined) lock = acquireDataDirLock(path.dirname(target.dataDir), options.command);
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      ...(target.dataDir !== undefined ? { dataDir: target.dataDir } : {}),
+      ...(target.loadDataDir !== undefined ? { loadDataDir: target.loadDataDir } : {}),
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  // PGlite is one connection: a session is the instance itself. Its transaction() holds the
+  // instance exclusively, so other callers' statements wait rather than interleave.
+  const sessionOf = (conn: Pick<PGlite, 'query' | 'exec'>): SqlSession => ({
+    query: async <Row>(text: string, params?: unknown[]) => (await conn.query<Row>(text, params)).rows,
+    exec: async (text) => {
+      await conn.exec(text);
+    },
+    transaction: (inner) => client.transaction((tx) => inner(sessionOf(tx))),
+  });
+  const session = sessionOf(client);
+  return {
+    kind: 'pglite',
+    db,
+    description:
+      target.dataDir === undefined ? 'embedded PGlite (in memory)' : `embedded PGlite at ${target.dataDir}`,
+    withSession: (fn) => fn(session),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './providers.js';
+export * from './roster.js';
+export * from './runs.js';
+export * from './staging.js';
+export * from './tenancy.js';

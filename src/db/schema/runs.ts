@@ -1,0 +1,102 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+import type { RunStats } from '../../domain/entity.js';
+import { ENTITY_TYPES } from '../../domain/entity.js';
+import { ACTIVE_RUN_STATUSES, RUN_STATUSES, type RunStatus } from '../../domain/run-status.js';
+import { createdAt, instant, sqlList } from './columns.js';
+import { sisProviders } from './providers.js';
+
+export const RUN_TRIGGERS = ['SCHEDULE', 'MANUAL', 'CLI', 'APPROVAL'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+export const sisSyncRuns = pgTable(
+  'sis_sync_runs',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    tenantId: text('tenant_id').notNull(),
+    providerId: uuid('provider_id')
+      .notNull()
+      .references(() => sisProviders.id),
+    status: text('status').$type<RunStatus>().notNull().default('PENDING'),
+    trigger: text('trigger').$type<(typeof RUN_TRIGGERS)[number]>().notNull(),
+    /** Token subject of the person who asked for the run; null for scheduled runs. */
+    triggeredBy: text('triggered_by'),
+    dryRun: boolean('dry_run').notNull().default(false),
+    /** Where a running sync is: queued, extracting, loading, ... */
+    phase: text('phase'),
+    progress: jsonb('progress').$type<Record<string, unknown>>().notNull().default({}),
+    stats: jsonb('stats').$type<RunStats>().notNull().default({}),
+    /** Entities whose pull was incomplete: nothing of theirs was deactivated. */
+    incompleteEntities: text('incomplete_entities')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Connector checkpoints (cursors, event ids) to resume or to start the next delta from. */
+    checkpoint: jsonb('checkpoint').$type<Record<string, unknown>>(),
+    /** Why a run was held for review: counts and thresholds per entity. */
+    heldReason: jsonb('held_reason').$type<Record<string, unknown>>(),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: instant('reviewed_at'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    workerId: text('worker_id'),
+    heartbeatAt: instant('heartbeat_at'),
+    createdAt: createdAt(),
+    startedAt: instant('started_at'),
+    finishedAt: instant('finished_at'),
+  },
+  (t) => [
+    index('sis_sync_runs_provider_created_idx').on(t.providerId, t.createdAt),
+    index('sis_sync_runs_tenant_created_idx').on(t.tenantId, t.createdAt),
+    // One run per provider at a time, enforced by the database itself.
+    uniqueIndex('sis_sync_runs_one_active_uq')
+      .on(t.providerId)
+      .where(sql`${t.status} IN (${sqlList(ACTIVE_RUN_STATUSES)})`),
+    check('sis_sync_runs_status_check', sql`${t.status} IN (${sqlList(RUN_STATUSES)})`),
+    check('sis_sync_runs_trigger_check', sql`${t.trigger} IN (${sqlList(RUN_TRIGGERS)})`),
+  ],
+);
+
+/** A record the run could not take, with enough to find it in the source. */
+export const sisSyncRunErrors = pgTable(
+  'sis_sync_run_errors',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => sisSyncRuns.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id').notNull(),
+    entity: text('entity'),
+    externalId: text('external_id'),
+    /** File name (CSV) or request path (API). */
+    sourceFile: text('source_file'),
+    sourceLine: integer('source_line'),
+    /** Page number or cursor for API sources. */
+    sourcePage: text('source_page'),
+    field: text('field'),
+    code: text('code').notNull(),
+    message: text('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('sis_sync_run_errors_run_idx').on(t.runId, t.id),
+    check(
+      'sis_sync_run_errors_entity_check',
+      sql`${t.entity} IS NULL OR ${t.entity} IN (${sqlList(ENTITY_TYPES)})`,
+    ),
+  ],
+);

@@ -1,0 +1,105 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+  type AnyPgColumn,
+} from 'drizzle-orm/pg-core';
+
+import { createdAt } from './columns.js';
+import { sisSyncRuns } from './runs.js';
+
+/**
+ * Staging: what one run read from its provider, before load. Keyed by run id, with the
+ * provider's external id, the normalized record, the provider's raw record (credentials
+ * such as passwords stripped) and a content hash that load compares with the stored one.
+ */
+const stagingColumns = () => ({
+  runId: uuid('run_id')
+    .notNull()
+    .references(() => sisSyncRuns.id, { onDelete: 'cascade' }),
+  tenantId: text('tenant_id').notNull(),
+  providerId: uuid('provider_id').notNull(),
+  externalId: text('external_id').notNull(),
+  /** `active`, or `tobedeleted` for a delta tombstone. */
+  status: text('status').notNull().default('active'),
+  contentHash: text('content_hash').notNull(),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  raw: jsonb('raw').$type<Record<string, unknown>>(),
+  sourceFile: text('source_file'),
+  sourceLine: integer('source_line'),
+  createdAt: createdAt(),
+});
+
+const stagingConstraints =
+  (name: string) => (t: { runId: AnyPgColumn; externalId: AnyPgColumn; status: AnyPgColumn }) => [
+    primaryKey({ name: `${name}_pk`, columns: [t.runId, t.externalId] }),
+    check(`${name}_status_check`, sql`${t.status} IN ('active', 'tobedeleted')`),
+  ];
+
+export const sisRawSchools = pgTable(
+  'sis_raw_schools',
+  { ...stagingColumns(), parentExternalId: text('parent_external_id') },
+  stagingConstraints('sis_raw_schools'),
+);
+
+export const sisRawTerms = pgTable(
+  'sis_raw_terms',
+  { ...stagingColumns(), parentExternalId: text('parent_external_id') },
+  stagingConstraints('sis_raw_terms'),
+);
+
+export const sisRawCourses = pgTable(
+  'sis_raw_courses',
+  {
+    ...stagingColumns(),
+    schoolExternalId: text('school_external_id'),
+    schoolYearExternalId: text('school_year_external_id'),
+  },
+  stagingConstraints('sis_raw_courses'),
+);
+
+export const sisRawClasses = pgTable(
+  'sis_raw_classes',
+  {
+    ...stagingColumns(),
+    courseExternalId: text('course_external_id'),
+    schoolExternalId: text('school_external_id'),
+    termExternalIds: text('term_external_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+  },
+  stagingConstraints('sis_raw_classes'),
+);
+
+export const sisRawUsers = pgTable(
+  'sis_raw_users',
+  {
+    ...stagingColumns(),
+    email: text('email'),
+    studentNumber: text('student_number'),
+    username: text('username'),
+    role: text('role'),
+    schoolExternalIds: text('school_external_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+  },
+  stagingConstraints('sis_raw_users'),
+);
+
+export const sisRawEnrollments = pgTable(
+  'sis_raw_enrollments',
+  {
+    ...stagingColumns(),
+    classExternalId: text('class_external_id'),
+    userExternalId: text('user_external_id'),
+    schoolExternalId: text('school_external_id'),
+  },
+  stagingConstraints('sis_raw_enrollments'),
+);

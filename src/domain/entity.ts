@@ -1,0 +1,18 @@
+/** The roster entities a sync run moves, in load order (referenced before referencing). */
+export const ENTITY_TYPES = ['schools', 'terms', 'courses', 'classes', 'users', 'enrollments'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+export interface EntityStats {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+  reactivated: number;
+  errors: number;
+}
+
+export type RunStats = Partial<Record<EntityType, EntityStats>>;
+
+/** How a provider record was tied to a canonical record. */
+export const MATCH_RULES = ['external_id', 'email', 'student_number', 'created'] as const;
+export type MatchRule = (typeof MATCH_RULES)[number];

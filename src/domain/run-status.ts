@@ -1,0 +1,53 @@
+/**
+ * Sync run states and the transitions between them: the one table that code checks
+ * (`assertRunTransition`) and that the database mirrors in a trigger (see the migration
+ * `sis_sync_runs_transition`).
+ *
+ * PENDING -> IN_PROGRESS -> SUCCESS | PARTIAL | FAILURE | CANCELLED, and HELD (awaiting review)
+ * -> IN_PROGRESS (approved, applying) or DISCARDED.
+ */
+export const RUN_STATUSES = [
+  'PENDING',
+  'IN_PROGRESS',
+  'HELD',
+  'SUCCESS',
+  'PARTIAL',
+  'FAILURE',
+  'CANCELLED',
+  'DISCARDED',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  PENDING: ['IN_PROGRESS', 'CANCELLED', 'FAILURE'],
+  IN_PROGRESS: ['SUCCESS', 'PARTIAL', 'FAILURE', 'CANCELLED', 'HELD'],
+  HELD: ['IN_PROGRESS', 'DISCARDED', 'FAILURE'],
+  SUCCESS: [],
+  PARTIAL: [],
+  FAILURE: [],
+  CANCELLED: [],
+  DISCARDED: [],
+};
+
+/** States in which a run still holds its provider: no second run may start. */
+export const ACTIVE_RUN_STATUSES = ['PENDING', 'IN_PROGRESS', 'HELD'] as const satisfies readonly RunStatus[];
+
+export const TERMINAL_RUN_STATUSES = RUN_STATUSES.filter((s) => RUN_TRANSITIONS[s].length === 0);
+
+export class InvalidRunTransitionError extends Error {
+  constructor(
+    readonly from: RunStatus,
+    readonly to: RunStatus,
+  ) {
+    super(`a sync run cannot go from ${from} to ${to}`);
+    this.name = 'InvalidRunTransitionError';
+  }
+}
+
+export function canTransition(from: RunStatus, to: RunStatus): boolean {
+  return RUN_TRANSITIONS[from].includes(to);
+}
+
+export function assertRunTransition(from: RunStatus, to: RunStatus): void {
+  if (!canTransition(from, to)) throw new InvalidRunTransitionError(from, to);
+}

@@ -1,0 +1,52 @@
+import { buildApp } from './api/app.js';
+import type { Config } from './config/config.js';
+import { withDevSecrets } from './config/dev-secrets.js';
+import { databaseTargetFromConfig, openDatabase } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import { buildDependencies } from './dependencies.js';
+import type { Logger } from './lib/logger.js';
+import { VERSION } from './version.js';
+
+export interface RunningService {
+  /** Where the API listens, e.g. http://127.0.0.1:3000. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `sis-sync serve`: migrate, then serve the API, the docs and (later) the worker and UI. */
+export async function startService(rawConfig: Config, logger: Logger): Promise<RunningService> {
+  const { config, warnings } = withDevSecrets(rawConfig);
+  for (const warning of warnings) logger.warn(`!!! ${warning}`);
+
+  const handle = await openDatabase(databaseTargetFromConfig(config), { command: 'sis-sync serve' });
+  try {
+    const { applied } = await migrateDatabase(handle);
+    logger.info({ database: handle.description, applied }, `database ready: ${handle.description}`);
+    const deps = buildDependencies(config, handle);
+    const app = await buildApp({
+      logger,
+      version: VERSION,
+      verifyToken: deps.verifyToken,
+      readiness: deps.readiness,
+      providers: deps.providers,
+    });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+    logger.info(`sis-sync ${VERSION} listening on ${url} (API docs: ${url}/docs)`);
+    if (config.nodeEnv !== 'production') {
+      logger.info('get a bearer token: npx sis-sync token --tenant demo --role DISTRICT_ADMIN');
+    }
+    return {
+      url,
+      async close() {
+        await app.close();
+        await handle.close();
+      },
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}

@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+
+import { REDACTED, mergeSecrets, redactConfig, secretPaths } from '../connectors/config-secrets.js';
+import { validateProviderConfig } from '../connectors/config-validation.js';
+import { providerDefinition } from '../connectors/registry.js';
+import type { Database } from '../db/client.js';
+import {
+  ConflictError,
+  NotFoundError,
+  ServerPathNotAllowedError,
+  TenantAccessDeniedError,
+  ValidationError,
+  type FieldIssue,
+} from '../domain/errors.js';
+import type { ProviderType } from '../domain/provider-type.js';
+import { canAccessTenant, isPlatformAdmin, type Principal } from '../domain/roles.js';
+import type { RunStatus } from '../domain/run-status.js';
+import { DEFAULT_TIMEZONE, isValidTimezone, nextRunTimes, resolveSchedule } from '../domain/schedule.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import { isUniqueViolation } from '../lib/pg-errors.js';
+import { recordAudit } from '../repositories/audit-log-repository.js';
+import {
+  findProvider,
+  insertProvider,
+  listTenantProviders,
+  lockProvider,
+  markProviderDeleted,
+  updateProvider,
+  type ProviderChanges,
+  type ProviderRow,
+} from '../repositories/providers-repository.js';
+import { ensureTenant } from '../repositories/tenants-repository.js';
+
+type Json = Record<string, unknown>;
+
+export interface ProviderInput {
+  tenantId: string;
+  providerType: ProviderType;
+  name: string;
+  config: Json;
+  syncSchedule?: string | null | undefined;
+  syncTimezone?: string | undefined;
+  enabled?: boolean | undefined;
+}
+
+export interface ProviderPatch {
+  name?: string | undefined;
+  config?: Json | undefined;
+  syncSchedule?: string | null | undefined;
+  syncTimezone?: string | undefined;
+  enabled?: boolean | undefined;
+}
+
+/** A provider as callers see it: config decrypted, secrets redacted. */
+export interface ProviderView {
+  id: string;
+  tenantId: string;
+  providerType: ProviderType;
+  name: string;
+  config: Json;
+  syncSchedule: string | null;
+  syncTimezone: string;
+  enabled: boolean;
+  lastSyncAt: Date | null;
+  lastSyncStatus: RunStatus | null;
+  nextSyncAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ProviderServiceDeps {
+  db: Database;
+  secretBox: SecretBox;
+  /** Production demands https provider URLs. */
+  production: boolean;
+  /** Folder in which district admins may name local CSV paths. */
+  importDir: string | undefined;
+  now?: () => Date;
+}
+
+export interface RequestContext {
+  principal: Principal;
+  requestId?: string | undefined;
+}
+
+const NAME_CONSTRAINT = 'sis_providers_tenant_name_uq';
+
+export function createProviderService(deps: ProviderServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const aad = (id: string) => `sis_providers:${id}`;
+
+  const decrypt = (row: ProviderRow): Json =>
+    JSON.parse(
+      deps.secretBox.decrypt({ ciphertext: row.configCiphertext, keyId: row.configKeyId }, aad(row.id)),
+    ) as Json;
+
+  const encrypt = (id: string, config: Json) => {
+    const sealed = deps.secretBox.encrypt(JSON.stringify(config), aad(id));
+    return { configCiphertext: sealed.ciphertext, configKeyId: sealed.keyId };
+  };
+
+  const toView = (row: ProviderRow): ProviderView => {
+    const schema = providerDefinition(row.providerType).configSchema;
+    let nextSyncAt: Date | null = null;
+    if (row.enabled && row.syncSchedule !== null) {
+      const schedule = resolveSchedule(row.syncSchedule, row.syncTimezone);
+      if (schedule.ok) nextSyncAt = nextRunTimes(schedule.value, now(), 1)[0] ?? null;
+    }
+    return {
+      id: row.id,
+      tenantId: row.tenantId,
+      providerType: row.providerType,
+      name: row.name,
+      config: redactConfig(schema, decrypt(row)),
+      syncSchedule: row.syncSchedule,
+      syncTimezone: row.syncTimezone,
+      enabled: row.enabled,
+      lastSyncAt: row.lastSyncAt,
+      lastSyncStatus: row.lastSyncStatus,
+      nextSyncAt,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  };
+
+  /** A provider the caller may see; another tenant's is "not found", not "forbidden". */
+  const visible = (ctx: RequestContext, id: string, row: ProviderRow | undefined): ProviderRow => {
+    if (row === undefined || !canAccessTenant(ctx.principal, row.tenantId)) {
+      throw new NotFoundError('provider', id);
+    }
+    return row;
+  };
+
+  const checkSchedule = (schedule: string | null | undefined, timezone: string | undefined): FieldIssue[] => {
+    if (schedule === null || schedule === undefined) {
+      return timezone !== undefined && !isValidTimezone(timezone)
+        ? [{ path: 'syncTimezone', message: `"${timezone}" is not an IANA time zone (e.g. America/Chicago)` }]
+        : [];
+    }
+    const resolved = resolveSchedule(schedule, timezone ?? DEFAULT_TIMEZONE);
+    return resolved.ok ? [] : [{ path: resolved.error.field, message: resolved.error.message }];
+  };
+
+  const checkConfig = (type: ProviderType, config: unknown): Json => {
+    const result = validateProviderConfig(type, config, { production: deps.production });
+    if (!result.ok) {
+      throw new ValidationError(
+        result.error.map((i) => ({
+          path: i.path === '' ? 'config' : `config.${i.path}`,
+          message: i.message,
+        })),
+      );
+    }
+    return result.value;
+  };
+
+  /** `localPath` and `privateKeyPath` make the server read its own files: only trusted callers. */
+  const checkServerPaths = (
+    ctx: RequestContext,
+    type: ProviderType,
+    config: Json,
+    stored: Json | undefined,
+  ) => {
+    if (isPlatformAdmin(ctx.principal)) return;
+    const definition = providerDefinition(type);
+    const before = new Map(
+      stored === undefined ? [] : definition.serverPaths(stored as never).map((p) => [p.path, p.value]),
+    );
+    for (const { path: field, value } of definition.serverPaths(config as never)) {
+      if (before.get(field) === value) continue; // unchanged: set earlier by someone allowed to
+      if (deps.importDir === undefined || !isInside(value, deps.importDir)) {
+        throw new ServerPathNotAllowedError(field, deps.importDir);
+      }
+    }
+  };
+
+  return {
+    async list(ctx: RequestContext, tenantId: string): Promise<ProviderView[]> {
+      if (!canAccessTenant(ctx.principal, tenantId)) throw new TenantAccessDeniedError(tenantId);
+      return (await listTenantProviders(deps.db, tenantId)).map(toView);
+    },
+
+    async get(ctx: RequestContext, id: string): Promise<ProviderView> {
+      return toView(visible(ctx, id, await findProvider(deps.db, id)));
+    },
+
+    /** The decrypted config, secrets included, for the engine. Never for a response. */
+    async loadConfig(id: string): Promise<{ row: ProviderRow; config: Json } | undefined> {
+      const row = await findProvider(deps.db, id);
+      return row === undefined ? undefined : { row, config: decrypt(row) };
+    },
+
+    async create(ctx: RequestContext, input: ProviderInput): Promise<ProviderView> {
+      if (!canAccessTenant(ctx.principal, input.tenantId)) throw new TenantAccessDeniedError(input.tenantId);
+      const issues = checkSchedule(input.syncSchedule, input.syncTimezone);
+      if (containsPlaceholder(input.config, providerDefinition(input.providerType).configSchema)) {
+        issues.push({
+          path: 'config',
+          message: `a secret cannot be "${REDACTED}" (the redaction placeholder)`,
+        });
+      }
+      if (issues.length > 0) throw new ValidationError(issues);
+      const config = checkConfig(input.providerType, input.config);
+      checkServerPaths(ctx, input.providerType, config, undefined);
+      const id = randomUUID();
+      try {
+        const row = await deps.db.transaction(async (tx) => {
+          await ensureTenant(tx, input.tenantId);
+          const inserted = await insertProvider(tx, {
+            id,
+            tenantId: input.tenantId,
+            providerType: input.providerType,
+            name: input.name.trim(),
+            ...encrypt(id, config),
+            syncSchedule: input.syncSchedule?.trim() ?? null,
+            syncTimezone: input.syncTimezone ?? DEFAULT_TIMEZONE,
+            enabled: input.enabled ?? true,
+            createdBy: ctx.principal.subject,
+            updatedBy: ctx.principal.subject,
+          });
+          await recordAudit(tx, {
+            tenantId: input.tenantId,
+            actor: ctx.principal,
+            action: 'provider.create',
+            targetType: 'provider',
+            targetId: id,
+            details: {
+              name: inserted.name,
+              providerType: inserted.providerType,
+              configFields: fieldNames(config),
+              syncSchedule: inserted.syncSchedule,
+              enabled: inserted.enabled,
+            },
+            requestId: ctx.requestId,
+          });
+          return inserted;
+        });
+        return toView(row);
+      } catch (error) {
+        if (isUniqueViolation(error, NAME_CONSTRAINT)) {
+          throw new ConflictError(
+            `tenant ${input.tenantId} already has a provider named "${input.name.trim()}"`,
+          );
+        }
+        throw error;
+      }
+    },
+
+    async update(ctx: RequestContext, id: string, patch: ProviderPatch): Promise<ProviderView> {
+      try {
+        const row = await deps.db.transaction(async (tx) => {
+          const current = visible(ctx, id, await lockProvider(tx, id));
+          const timezone = patch.syncTimezone ?? current.syncTimezone;
+          const schedule = patch.syncSchedule === undefined ? current.syncSchedule : patch.syncSchedule;
+          const issues = checkSchedule(schedule, timezone);
+          if (issues.length > 0) throw new ValidationError(issues);
+
+          const changes: ProviderChanges = { updatedBy: ctx.principal.subject };
+          const changed: string[] = [];
+          if (patch.name !== undefined && patch.name.trim() !== current.name) {
+            changes.name = patch.name.trim();
+            changed.push('name');
+          }
+          if (
+            patch.syncSchedule !== undefined &&
+            (patch.syncSchedule?.trim() ?? null) !== current.syncSchedule
+          ) {
+            changes.syncSchedule = patch.syncSchedule?.trim() ?? null;
+            changed.push('syncSchedule');
+          }
+          if (patch.syncTimezone !== undefined && patch.syncTimezone !== current.syncTimezone) {
+            changes.syncTimezone = patch.syncTimezone;
+            changed.push('syncTimezone');
+          }
+          if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
+            changes.enabled = patch.enabled;
+            changed.push('enabled');
+          }
+          let changedSecrets: string[] = [];
+          if (patch.config !== undefined) {
+            const schema = providerDefinition(current.providerType).configSchema;
+            const stored = decrypt(current);
+            const merged = mergeSecrets(schema, patch.config, stored);
+            const config = checkConfig(current.providerType, merged.config);
+            checkServerPaths(ctx, current.providerType, config, stored);
+            const configChanges = diffFieldNames(stored, config);
+            if (configChanges.length > 0) {
+              Object.assign(changes, encrypt(id, config));
+              changed.push(...configChanges.map((f) => `config.${f}`));
+              changedSecrets = merged.changedSecrets;
+            }
+          }
+          if (changed.length === 0) return current;
+          const updated = await updateProvider(tx, id, changes);
+          if (updated === undefined) throw new NotFoundError('provider', id);
+          await recordAudit(tx, {
+            tenantId: current.tenantId,
+            actor: ctx.principal,
+            action: 'provider.update',
+            targetType: 'provider',
+            targetId: id,
+            details: { changed, secretsChanged: changedSecrets },
+            requestId: ctx.requestId,
+          });
+          return updated;
+        });
+        return toView(row);
+      } catch (error) {
+        if (isUniqueViolation(error, NAME_CONSTRAINT)) {
+          throw new ConflictError(`this tenant already has a provider named "${patch.name?.trim() ?? ''}"`);
+        }
+        throw error;
+      }
+    },
+
+    async remove(ctx: RequestContext, id: string): Promise<void> {
+      await deps.db.transaction(async (tx) => {
+        const current = visible(ctx, id, await lockProvider(tx, id));
+        await markProviderDeleted(tx, id, ctx.principal.subject);
+        await recordAudit(tx, {
+          tenantId: current.tenantId,
+          actor: ctx.principal,
+          action: 'provider.delete',
+          targetType: 'provider',
+          targetId: id,
+          details: { name: current.name, providerType: current.providerType },
+          requestId: ctx.requestId,
+        });
+      });
+    },
+  };
+}
+
+export type ProviderService = ReturnType<typeof createProviderService>;
+
+function isInside(candidate: string, folder: string): boolean {
+  const real = (p: string) => (existsSync(p) ? realpathSync.native(p) : path.resolve(p));
+  const relative = path.relative(real(folder), real(candidate));
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+function flatten(value: unknown, prefix: string, into: Map<string, unknown>): Map<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      flatten(child, prefix === '' ? key : `${prefix}.${key}`, into);
+    }
+  } else {
+    into.set(prefix, value);
+  }
+  return into;
+}
+
+/** Field names of a config, for the audit log (names, never values). */
+function fieldNames(config: Json): string[] {
+  return [...flatten(config, '', new Map()).keys()].sort();
+}
+
+/** Names of the config fields that differ; secrets named like any other field. */
+function diffFieldNames(before: Json, after: Json): string[] {
+  const a = flatten(before, '', new Map());
+  const b = flatten(after, '', new Map());
+  const names = new Set([...a.keys(), ...b.keys()]);
+  return [...names].filter((k) => JSON.stringify(a.get(k)) !== JSON.stringify(b.get(k))).sort();
+}
+
+function containsPlaceholder(config: Json, schema: Parameters<typeof secretPaths>[0]): boolean {
+  return secretPaths(schema).some((at) => {
+    let cur: unknown = config;
+    for (const key of at) cur = typeof cur === 'object' && cur !== null ? (cur as Json)[key] : undefined;
+    return cur === REDACTED;
+  });
+}
