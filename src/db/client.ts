@@ -38,6 +38,8 @@ export interface DatabaseHandle {
   readonly description: string;
   /** Runs `fn` on one session held for its whole duration (advisory locks, COPY, migrations). */
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Embedded database only: a tarball of its data folder (a backup; tests start from one). */
+  dump?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ async function openPglite(
     description:
       target.dataDir === undefined ? 'embedded PGlite (in memory)' : `embedded PGlite at ${target.dataDir}`,
     withSession: (fn) => fn(session),
+    dump: async () => client.dumpDataDir('none'),
     async close() {
       try {
         await client.close();

@@ -4,9 +4,7 @@ import { PROVIDER_TYPES } from '../../domain/provider-type.js';
 import { TENANT_ID_PATTERN } from '../../domain/roles.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
 import { SCHEDULE_PRESETS } from '../../domain/schedule.js';
-
-const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
+import { nullable } from './nullable.js';
 
 export const ProviderTypeSchema = Type.Enum(PROVIDER_TYPES, { description: 'Which kind of SIS source.' });
 

@@ -1,0 +1,188 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { mintDevToken } from '../../src/auth/dev-token.js';
+import type { Principal } from '../../src/domain/roles.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { driver } from '../support/database.js';
+import { providerBody } from '../support/factories.js';
+import { TEST_SECRETS } from '../support/secrets.js';
+
+/*
+ * Every /api/v1 route against every kind of caller: no token, broken tokens, a token without a
+ * sis-sync role, a district admin of the tenant, of another tenant, and a platform admin.
+ */
+
+const OWN = 'lincoln';
+const OTHER = 'jefferson';
+const platform: Principal = { subject: 'setup', roles: ['PLATFORM_ADMIN'], tenantId: undefined };
+
+let t: TestApp;
+const tokens: Record<string, string | undefined> = {};
+
+type Target = 'own' | 'other' | 'none';
+interface RouteCase {
+  name: string;
+  target: Target;
+  /** Builds the request; creates whatever object it acts on. */
+  request(): Promise<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload?: object }>;
+  success: number;
+}
+
+const tenantOf = (target: Target) => (target === 'other' ? OTHER : OWN);
+const makeProvider = async (target: Target) =>
+  (await t.deps.providers.create({ principal: platform }, providerBody(tenantOf(target), 'CLEVER') as never))
+    .id;
+
+const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteCase[] => [
+  {
+    name: `GET /tenants/:tenantId/providers (${target} tenant)`,
+    target,
+    request: () => Promise.resolve({ method: 'GET', url: `/api/v1/tenants/${tenantOf(target)}/providers` }),
+    success: 200,
+  },
+  {
+    name: `POST /providers (${target} tenant)`,
+    target,
+    request: () =>
+      Promise.resolve({ method: 'POST', url: '/api/v1/providers', payload: providerBody(tenantOf(target)) }),
+    success: 201,
+  },
+  {
+    name: `GET /providers/:id (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'GET', url: `/api/v1/providers/${await makeProvider(target)}` }),
+    success: 200,
+  },
+  {
+    name: `PATCH /providers/:id (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'PATCH',
+      url: `/api/v1/providers/${await makeProvider(target)}`,
+      payload: { enabled: false },
+    }),
+    success: 200,
+  },
+  {
+    name: `DELETE /providers/:id (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'DELETE', url: `/api/v1/providers/${await makeProvider(target)}` }),
+    success: 204,
+  },
+]);
+routes.push({
+  name: 'GET /provider-types',
+  target: 'none',
+  request: () => Promise.resolve({ method: 'GET', url: '/api/v1/provider-types' }),
+  success: 200,
+});
+
+/** What each caller gets, per route; a district admin's view of another tenant depends on the route. */
+function expected(caller: string, route: RouteCase): { status: number; code?: string } {
+  switch (caller) {
+    case 'no token':
+      return { status: 401, code: 'unauthorized' };
+    case 'garbage token':
+    case 'wrong signature':
+    case 'alg none':
+    case 'wrong issuer':
+      return { status: 401, code: 'invalid_token' };
+    case 'expired token':
+      return { status: 401, code: 'token_expired' };
+    case 'no sis-sync role':
+    case 'district admin without tenant':
+      return { status: 403, code: 'forbidden' };
+    case 'platform admin':
+      return { status: route.success };
+    case 'district admin':
+      if (route.target !== 'other') return { status: route.success };
+      // Naming another tenant is refused; asking for another tenant's object is "not found".
+      return route.name.startsWith('GET /tenants') || route.name.startsWith('POST')
+        ? { status: 403, code: 'forbidden' }
+        : { status: 404, code: 'not_found' };
+    default:
+      throw new Error(`no expectation for ${caller}`);
+  }
+}
+
+const callers = [
+  'no token',
+  'garbage token',
+  'wrong signature',
+  'alg none',
+  'wrong issuer',
+  'expired token',
+  'no sis-sync role',
+  'district admin without tenant',
+  'district admin',
+  'platform admin',
+];
+
+beforeAll(async () => {
+  t = await createTestApp({
+    jwt: { secret: TEST_SECRETS.jwtSecret, jwksUrl: undefined, issuer: 'sis-sync-test', audience: undefined },
+  });
+  const sign = (
+    claims: Record<string, unknown>,
+    secret: string = TEST_SECRETS.jwtSecret,
+    exp = '10m',
+    issuer = 'sis-sync-test',
+  ) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('someone')
+      .setIssuer(issuer)
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(secret));
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  tokens['no token'] = undefined;
+  tokens['garbage token'] = 'not-a-jwt';
+  tokens['wrong signature'] = await sign(
+    { roles: ['PLATFORM_ADMIN'] },
+    'another-secret-that-is-long-enough-000000',
+  );
+  tokens['alg none'] =
+    `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', roles: ['PLATFORM_ADMIN'], iss: 'sis-sync-test', exp: 4102444800 })}.`;
+  tokens['wrong issuer'] = await sign(
+    { roles: ['PLATFORM_ADMIN'] },
+    TEST_SECRETS.jwtSecret,
+    '10m',
+    'someone-else',
+  );
+  tokens['expired token'] = await mintDevToken({
+    secret: TEST_SECRETS.jwtSecret,
+    role: 'PLATFORM_ADMIN',
+    tenantId: undefined,
+    subject: 'late',
+    ttlSeconds: -120,
+    issuer: 'sis-sync-test',
+  });
+  tokens['no sis-sync role'] = await sign({ roles: ['TEACHER'], tenantId: OWN });
+  tokens['district admin without tenant'] = await sign({ roles: ['DISTRICT_ADMIN'] });
+  tokens['district admin'] = await sign({ roles: ['DISTRICT_ADMIN'], tenantId: OWN });
+  tokens['platform admin'] = await sign({ roles: ['PLATFORM_ADMIN'] });
+});
+afterAll(async () => t.close());
+
+describe(`role x tenant matrix on ${driver}`, () => {
+  for (const route of routes) {
+    describe(route.name, () => {
+      it.each(callers)('%s', async (caller) => {
+        const request = await route.request();
+        const token = tokens[caller];
+        const res = await t.app.inject({
+          ...request,
+          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        });
+        const want = expected(caller, route);
+        expect(res.statusCode, res.body).toBe(want.status);
+        if (want.code !== undefined) {
+          expect(res.json().error.code).toBe(want.code);
+          expect(res.json().error.requestId).toBe(res.headers['x-request-id']);
+        }
+      });
+    });
+  }
+});

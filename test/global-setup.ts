@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+import { openDatabase } from '../src/db/client.js';
+import { migrateDatabase } from '../src/db/migrate.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    driver: 'pglite' | 'postgres';
+    /** PostgreSQL: admin URL and the migrated template each test file's database is cloned from. */
+    adminUrl: string;
+    templateDatabase: string;
+    /** PGlite: a dump of a migrated database each test file starts from. */
+    pgliteDump: string;
+    /** Where every test's logger writes, scanned for secrets by test/log-scan.test.ts. */
+    logDir: string;
+    /** Where spawned processes keep their data folders. */
+    workDir: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'sis-sync-test-'));
+  project.provide('workDir', workDir);
+
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  let templateDatabase = '';
+  if (adminUrl !== undefined && adminUrl !== '') {
+    project.provide('driver', 'postgres');
+    project.provide('adminUrl', adminUrl);
+    templateDatabase = `sis_sync_test_tpl_${process.pid}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${templateDatabase}`);
+    await admin.query(`CREATE DATABASE ${templateDatabase}`);
+    await admin.end();
+    const handle = await openDatabase(
+      { kind: 'postgres', url: withDatabase(adminUrl, templateDatabase) },
+      { command: 'test' },
+    );
+    await migrateDatabase(handle);
+    await handle.close();
+    project.provide('templateDatabase', templateDatabase);
+    project.provide('pgliteDump', '');
+  } else {
+    project.provide('driver', 'pglite');
+    project.provide('adminUrl', '');
+    project.provide('templateDatabase', '');
+    const handle = await openDatabase({ kind: 'pglite', dataDir: undefined }, { command: 'test' });
+    await migrateDatabase(handle);
+    if (handle.dump === undefined) throw new Error('an embedded database can be dumped');
+    const dump = await handle.dump();
+    await handle.close();
+    const dumpFile = path.join(workDir, 'migrated.tar');
+    writeFileSync(dumpFile, Buffer.from(await dump.arrayBuffer()));
+    project.provide('pgliteDump', dumpFile);
+  }
+
+  return async () => {
+    if (adminUrl !== undefined && adminUrl !== '') {
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      const { rows } = await admin.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'sis_sync_test_%'",
+      );
+      for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+      await admin.end();
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
