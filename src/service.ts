@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { buildApp } from './api/app.js';
 import type { Config } from './config/config.js';
 import { withDevSecrets } from './config/dev-secrets.js';
@@ -35,8 +38,8 @@ export async function startService(rawConfig: Config, logger: Logger): Promise<R
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
     logger.info(`sis-sync ${VERSION} listening on ${url} (API docs: ${url}/docs)`);
-    if (config.nodeEnv !== 'production') {
-      logger.info('get a bearer token: npx sis-sync token --tenant demo --role DISTRICT_ADMIN');
+    if (config.nodeEnv !== 'production' && rawConfig.jwt.secret === undefined) {
+      logger.info(`get a bearer token: ${tokenCommandHint(rawConfig)}`);
     }
     return {
       url,
@@ -49,4 +52,12 @@ export async function startService(rawConfig: Config, logger: Logger): Promise<R
     await handle.close();
     throw error;
   }
+}
+
+/** The command that mints a development token for this server, as the operator would type it. */
+function tokenCommandHint(config: Config): string {
+  const bin = path.relative(process.cwd(), fileURLToPath(new URL('../bin/sis-sync.js', import.meta.url)));
+  const dataDir = path.relative(process.cwd(), config.dataDir);
+  const env = dataDir === 'data' ? '' : `SIS_SYNC_DATA_DIR=${config.dataDir} `;
+  return `${env}node ${bin} token --tenant demo --role DISTRICT_ADMIN`;
 }

@@ -25,7 +25,7 @@ describe('sis-sync serve on the embedded database', () => {
     await waitForOutput(server, () => urlOf() !== undefined);
     const out = server.output().stdout;
     expect(out).toContain('DEVELOPMENT key');
-    expect(out).toContain('sis-sync token --tenant');
+    expect(out).toMatch(/SIS_SYNC_DATA_DIR=\S+ node bin\/sis-sync.js token --tenant demo/);
     expect(existsSync(path.join(dataDir, 'dev-secrets.json'))).toBe(true);
   });
 
