@@ -25,6 +25,11 @@ export function secretPaths(schema: TSchema): string[][] {
   return found;
 }
 
+/** Whether any secret field of `config` holds the redaction placeholder. */
+export function containsPlaceholder(schema: TSchema, config: Json): boolean {
+  return secretPaths(schema).some((at) => getAt(config, at) === REDACTED);
+}
+
 function getAt(obj: unknown, at: string[]): unknown {
   let cur = obj;
   for (const key of at) {

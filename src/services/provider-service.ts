@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
-import { REDACTED, mergeSecrets, redactConfig, secretPaths } from '../connectors/config-secrets.js';
+import { REDACTED, containsPlaceholder, mergeSecrets, redactConfig } from '../connectors/config-secrets.js';
 import { validateProviderConfig } from '../connectors/config-validation.js';
 import { providerDefinition } from '../connectors/registry.js';
 import type { Database } from '../db/client.js';
@@ -19,6 +19,7 @@ import { canAccessTenant, isPlatformAdmin, type Principal } from '../domain/role
 import type { RunStatus } from '../domain/run-status.js';
 import { DEFAULT_TIMEZONE, isValidTimezone, nextRunTimes, resolveSchedule } from '../domain/schedule.js';
 import type { SecretBox } from '../lib/secret-box.js';
+import { changedPaths, leafPaths } from '../lib/object-paths.js';
 import { isUniqueViolation } from '../lib/pg-errors.js';
 import { recordAudit } from '../repositories/audit-log-repository.js';
 import {
@@ -195,7 +196,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
     async create(ctx: RequestContext, input: ProviderInput): Promise<ProviderView> {
       if (!canAccessTenant(ctx.principal, input.tenantId)) throw new TenantAccessDeniedError(input.tenantId);
       const issues = checkSchedule(input.syncSchedule, input.syncTimezone);
-      if (containsPlaceholder(input.config, providerDefinition(input.providerType).configSchema)) {
+      if (containsPlaceholder(providerDefinition(input.providerType).configSchema, input.config)) {
         issues.push({
           path: 'config',
           message: `a secret cannot be "${REDACTED}" (the redaction placeholder)`,
@@ -229,7 +230,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
             details: {
               name: inserted.name,
               providerType: inserted.providerType,
-              configFields: fieldNames(config),
+              configFields: leafPaths(config),
               syncSchedule: inserted.syncSchedule,
               enabled: inserted.enabled,
             },
@@ -285,7 +286,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
             const merged = mergeSecrets(schema, patch.config, stored);
             const config = checkConfig(current.providerType, merged.config);
             checkServerPaths(ctx, current.providerType, config, stored);
-            const configChanges = diffFieldNames(stored, config);
+            const configChanges = changedPaths(stored, config);
             if (configChanges.length > 0) {
               Object.assign(changes, encrypt(id, config));
               changed.push(...configChanges.map((f) => `config.${f}`));
@@ -339,36 +340,4 @@ function isInside(candidate: string, folder: string): boolean {
   const real = (p: string) => (existsSync(p) ? realpathSync.native(p) : path.resolve(p));
   const relative = path.relative(real(folder), real(candidate));
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-}
-
-function flatten(value: unknown, prefix: string, into: Map<string, unknown>): Map<string, unknown> {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    for (const [key, child] of Object.entries(value)) {
-      flatten(child, prefix === '' ? key : `${prefix}.${key}`, into);
-    }
-  } else {
-    into.set(prefix, value);
-  }
-  return into;
-}
-
-/** Field names of a config, for the audit log (names, never values). */
-function fieldNames(config: Json): string[] {
-  return [...flatten(config, '', new Map()).keys()].sort();
-}
-
-/** Names of the config fields that differ; secrets named like any other field. */
-function diffFieldNames(before: Json, after: Json): string[] {
-  const a = flatten(before, '', new Map());
-  const b = flatten(after, '', new Map());
-  const names = new Set([...a.keys(), ...b.keys()]);
-  return [...names].filter((k) => JSON.stringify(a.get(k)) !== JSON.stringify(b.get(k))).sort();
-}
-
-function containsPlaceholder(config: Json, schema: Parameters<typeof secretPaths>[0]): boolean {
-  return secretPaths(schema).some((at) => {
-    let cur: unknown = config;
-    for (const key of at) cur = typeof cur === 'object' && cur !== null ? (cur as Json)[key] : undefined;
-    return cur === REDACTED;
-  });
 }

@@ -18,7 +18,8 @@ import { ACTIVE_RUN_STATUSES, RUN_STATUSES, type RunStatus } from '../../domain/
 import { createdAt, instant, sqlList } from './columns.js';
 import { sisProviders } from './providers.js';
 
-export const RUN_TRIGGERS = ['SCHEDULE', 'MANUAL', 'CLI', 'APPROVAL'] as const;
+/** What started a run: the schedule, a person through the API, or the local operator at the command line. */
+export const RUN_TRIGGERS = ['SCHEDULE', 'MANUAL', 'CLI'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export const sisSyncRuns = pgTable(

@@ -201,7 +201,7 @@ CREATE TABLE "sis_sync_runs" (
 	"started_at" timestamp with time zone,
 	"finished_at" timestamp with time zone,
 	CONSTRAINT "sis_sync_runs_status_check" CHECK ("sis_sync_runs"."status" IN ('PENDING', 'IN_PROGRESS', 'HELD', 'SUCCESS', 'PARTIAL', 'FAILURE', 'CANCELLED', 'DISCARDED')),
-	CONSTRAINT "sis_sync_runs_trigger_check" CHECK ("sis_sync_runs"."trigger" IN ('SCHEDULE', 'MANUAL', 'CLI', 'APPROVAL'))
+	CONSTRAINT "sis_sync_runs_trigger_check" CHECK ("sis_sync_runs"."trigger" IN ('SCHEDULE', 'MANUAL', 'CLI'))
 );
 --> statement-breakpoint
 CREATE TABLE "sis_raw_classes" (
