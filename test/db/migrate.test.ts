@@ -65,6 +65,7 @@ describe(`migrations on ${driver}`, () => {
         'user_relationships',
         'sis_external_links',
         'audit_log',
+        'sis_sync_run_changes',
         'sis_sync_migrations',
       ]),
     );

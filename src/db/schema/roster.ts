@@ -157,8 +157,8 @@ export const users = pgTable(
     familyName: text('family_name').notNull().default(''),
     middleName: text('middle_name'),
     email: text('email'),
-    /** The SIS's human-facing id (OneRoster `identifier`, Clever `student_number`). */
-    studentNumber: text('student_number'),
+    /** The SIS's human-facing id: student or staff number (OneRoster `identifier`, Clever `student_number`). */
+    identifier: text('identifier'),
     sms: text('sms'),
     phone: text('phone'),
     grades: text('grades')
@@ -179,7 +179,7 @@ export const users = pgTable(
     foreignKey({ name: 'users_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
     // Matching looks users up by trimmed, case-folded email and by student number.
     index('users_email_idx').on(t.tenantId, sql`lower(btrim(${t.email}))`),
-    index('users_student_number_idx').on(t.tenantId, t.studentNumber),
+    index('users_identifier_idx').on(t.tenantId, t.identifier),
   ],
 );
 

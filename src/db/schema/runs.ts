@@ -52,6 +52,10 @@ export const sisSyncRuns = pgTable(
     heldReason: jsonb('held_reason').$type<Record<string, unknown>>(),
     reviewedBy: text('reviewed_by'),
     reviewedAt: instant('reviewed_at'),
+    /** Set by a cancel request; the run stops at its next batch boundary and rolls back. */
+    cancelRequestedAt: instant('cancel_requested_at'),
+    /** What the connector reported about the source (package version, system name, ...). */
+    sourceInfo: jsonb('source_info').$type<Record<string, unknown>>(),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     workerId: text('worker_id'),
@@ -99,5 +103,34 @@ export const sisSyncRunErrors = pgTable(
       'sis_sync_run_errors_entity_check',
       sql`${t.entity} IS NULL OR ${t.entity} IN (${sqlList(ENTITY_TYPES)})`,
     ),
+  ],
+);
+
+export const CHANGE_KINDS = ['created', 'updated', 'deactivated', 'reactivated'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/**
+ * The records a held or dry run would change, for review: which record, how, and a label an
+ * admin recognises (a name, an email).
+ */
+export const sisSyncRunChanges = pgTable(
+  'sis_sync_run_changes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => sisSyncRuns.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id').notNull(),
+    entity: text('entity').notNull(),
+    kind: text('kind').$type<ChangeKind>().notNull(),
+    entityId: uuid('entity_id'),
+    externalId: text('external_id').notNull(),
+    label: text('label'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('sis_sync_run_changes_run_idx').on(t.runId, t.entity, t.kind, t.id),
+    check('sis_sync_run_changes_kind_check', sql`${t.kind} IN (${sqlList(CHANGE_KINDS)})`),
+    check('sis_sync_run_changes_entity_check', sql`${t.entity} IN (${sqlList(ENTITY_TYPES)})`),
   ],
 );

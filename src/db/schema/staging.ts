@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   check,
+  index,
   integer,
   jsonb,
   pgTable,
-  primaryKey,
   text,
   uuid,
   type AnyPgColumn,
@@ -17,6 +18,9 @@ import { sisSyncRuns } from './runs.js';
  * Staging: what one run read from its provider, before load. Keyed by run id, with the
  * provider's external id, the normalized record, the provider's raw record (credentials
  * such as passwords stripped) and a content hash that load compares with the stored one.
+ * An external id may appear twice (a duplicate in the source): load finds and refuses those.
+ * `invalid` rows failed validation: they count as present (nothing is deactivated because a
+ * record was malformed) but are not applied.
  */
 const stagingColumns = () => ({
   runId: uuid('run_id')
@@ -30,14 +34,16 @@ const stagingColumns = () => ({
   contentHash: text('content_hash').notNull(),
   data: jsonb('data').$type<Record<string, unknown>>().notNull(),
   raw: jsonb('raw').$type<Record<string, unknown>>(),
+  invalid: boolean('invalid').notNull().default(false),
   sourceFile: text('source_file'),
   sourceLine: integer('source_line'),
+  sourcePage: text('source_page'),
   createdAt: createdAt(),
 });
 
 const stagingConstraints =
   (name: string) => (t: { runId: AnyPgColumn; externalId: AnyPgColumn; status: AnyPgColumn }) => [
-    primaryKey({ name: `${name}_pk`, columns: [t.runId, t.externalId] }),
+    index(`${name}_run_external_idx`).on(t.runId, t.externalId),
     check(`${name}_status_check`, sql`${t.status} IN ('active', 'tobedeleted')`),
   ];
 

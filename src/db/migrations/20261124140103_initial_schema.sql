@@ -151,7 +151,7 @@ CREATE TABLE "users" (
 	"family_name" text DEFAULT '' NOT NULL,
 	"middle_name" text,
 	"email" text,
-	"student_number" text,
+	"identifier" text,
 	"sms" text,
 	"phone" text,
 	"grades" text[] DEFAULT '{}'::text[] NOT NULL,
@@ -159,6 +159,20 @@ CREATE TABLE "users" (
 	"user_ids" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"enabled" boolean DEFAULT true NOT NULL,
 	CONSTRAINT "users_pk" PRIMARY KEY("tenant_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "sis_sync_run_changes" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "sis_sync_run_changes_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"run_id" uuid NOT NULL,
+	"tenant_id" text NOT NULL,
+	"entity" text NOT NULL,
+	"kind" text NOT NULL,
+	"entity_id" uuid,
+	"external_id" text NOT NULL,
+	"label" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "sis_sync_run_changes_kind_check" CHECK ("sis_sync_run_changes"."kind" IN ('created', 'updated', 'deactivated', 'reactivated')),
+	CONSTRAINT "sis_sync_run_changes_entity_check" CHECK ("sis_sync_run_changes"."entity" IN ('schools', 'terms', 'courses', 'classes', 'users', 'enrollments'))
 );
 --> statement-breakpoint
 CREATE TABLE "sis_sync_run_errors" (
@@ -193,6 +207,8 @@ CREATE TABLE "sis_sync_runs" (
 	"held_reason" jsonb,
 	"reviewed_by" text,
 	"reviewed_at" timestamp with time zone,
+	"cancel_requested_at" timestamp with time zone,
+	"source_info" jsonb,
 	"error_code" text,
 	"error_message" text,
 	"worker_id" text,
@@ -213,13 +229,14 @@ CREATE TABLE "sis_raw_classes" (
 	"content_hash" text NOT NULL,
 	"data" jsonb NOT NULL,
 	"raw" jsonb,
+	"invalid" boolean DEFAULT false NOT NULL,
 	"source_file" text,
 	"source_line" integer,
+	"source_page" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"course_external_id" text,
 	"school_external_id" text,
 	"term_external_ids" text[] DEFAULT '{}'::text[] NOT NULL,
-	CONSTRAINT "sis_raw_classes_pk" PRIMARY KEY("run_id","external_id"),
 	CONSTRAINT "sis_raw_classes_status_check" CHECK ("sis_raw_classes"."status" IN ('active', 'tobedeleted'))
 );
 --> statement-breakpoint
@@ -232,12 +249,13 @@ CREATE TABLE "sis_raw_courses" (
 	"content_hash" text NOT NULL,
 	"data" jsonb NOT NULL,
 	"raw" jsonb,
+	"invalid" boolean DEFAULT false NOT NULL,
 	"source_file" text,
 	"source_line" integer,
+	"source_page" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"school_external_id" text,
 	"school_year_external_id" text,
-	CONSTRAINT "sis_raw_courses_pk" PRIMARY KEY("run_id","external_id"),
 	CONSTRAINT "sis_raw_courses_status_check" CHECK ("sis_raw_courses"."status" IN ('active', 'tobedeleted'))
 );
 --> statement-breakpoint
@@ -250,13 +268,14 @@ CREATE TABLE "sis_raw_enrollments" (
 	"content_hash" text NOT NULL,
 	"data" jsonb NOT NULL,
 	"raw" jsonb,
+	"invalid" boolean DEFAULT false NOT NULL,
 	"source_file" text,
 	"source_line" integer,
+	"source_page" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"class_external_id" text,
 	"user_external_id" text,
 	"school_external_id" text,
-	CONSTRAINT "sis_raw_enrollments_pk" PRIMARY KEY("run_id","external_id"),
 	CONSTRAINT "sis_raw_enrollments_status_check" CHECK ("sis_raw_enrollments"."status" IN ('active', 'tobedeleted'))
 );
 --> statement-breakpoint
@@ -269,11 +288,12 @@ CREATE TABLE "sis_raw_schools" (
 	"content_hash" text NOT NULL,
 	"data" jsonb NOT NULL,
 	"raw" jsonb,
+	"invalid" boolean DEFAULT false NOT NULL,
 	"source_file" text,
 	"source_line" integer,
+	"source_page" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"parent_external_id" text,
-	CONSTRAINT "sis_raw_schools_pk" PRIMARY KEY("run_id","external_id"),
 	CONSTRAINT "sis_raw_schools_status_check" CHECK ("sis_raw_schools"."status" IN ('active', 'tobedeleted'))
 );
 --> statement-breakpoint
@@ -286,11 +306,12 @@ CREATE TABLE "sis_raw_terms" (
 	"content_hash" text NOT NULL,
 	"data" jsonb NOT NULL,
 	"raw" jsonb,
+	"invalid" boolean DEFAULT false NOT NULL,
 	"source_file" text,
 	"source_line" integer,
+	"source_page" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"parent_external_id" text,
-	CONSTRAINT "sis_raw_terms_pk" PRIMARY KEY("run_id","external_id"),
 	CONSTRAINT "sis_raw_terms_status_check" CHECK ("sis_raw_terms"."status" IN ('active', 'tobedeleted'))
 );
 --> statement-breakpoint
@@ -303,15 +324,16 @@ CREATE TABLE "sis_raw_users" (
 	"content_hash" text NOT NULL,
 	"data" jsonb NOT NULL,
 	"raw" jsonb,
+	"invalid" boolean DEFAULT false NOT NULL,
 	"source_file" text,
 	"source_line" integer,
+	"source_page" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"email" text,
 	"student_number" text,
 	"username" text,
 	"role" text,
 	"school_external_ids" text[] DEFAULT '{}'::text[] NOT NULL,
-	CONSTRAINT "sis_raw_users_pk" PRIMARY KEY("run_id","external_id"),
 	CONSTRAINT "sis_raw_users_status_check" CHECK ("sis_raw_users"."status" IN ('active', 'tobedeleted'))
 );
 --> statement-breakpoint
@@ -350,6 +372,7 @@ ALTER TABLE "terms" ADD CONSTRAINT "terms_tenant_fk" FOREIGN KEY ("tenant_id") R
 ALTER TABLE "user_relationships" ADD CONSTRAINT "user_relationships_user_fk" FOREIGN KEY ("tenant_id","user_id") REFERENCES "public"."users"("tenant_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "user_relationships" ADD CONSTRAINT "user_relationships_related_fk" FOREIGN KEY ("tenant_id","related_user_id") REFERENCES "public"."users"("tenant_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "users" ADD CONSTRAINT "users_tenant_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "sis_sync_run_changes" ADD CONSTRAINT "sis_sync_run_changes_run_id_sis_sync_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."sis_sync_runs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sis_sync_run_errors" ADD CONSTRAINT "sis_sync_run_errors_run_id_sis_sync_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."sis_sync_runs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sis_sync_runs" ADD CONSTRAINT "sis_sync_runs_provider_id_sis_providers_id_fk" FOREIGN KEY ("provider_id") REFERENCES "public"."sis_providers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sis_raw_classes" ADD CONSTRAINT "sis_raw_classes_run_id_sis_sync_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."sis_sync_runs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -365,10 +388,17 @@ CREATE INDEX "enrollments_class_idx" ON "enrollments" USING btree ("tenant_id","
 CREATE INDEX "enrollments_user_idx" ON "enrollments" USING btree ("tenant_id","user_id");--> statement-breakpoint
 CREATE INDEX "sis_external_links_entity_idx" ON "sis_external_links" USING btree ("tenant_id","entity_type","entity_id");--> statement-breakpoint
 CREATE INDEX "users_email_idx" ON "users" USING btree ("tenant_id",lower(btrim("email")));--> statement-breakpoint
-CREATE INDEX "users_student_number_idx" ON "users" USING btree ("tenant_id","student_number");--> statement-breakpoint
+CREATE INDEX "users_identifier_idx" ON "users" USING btree ("tenant_id","identifier");--> statement-breakpoint
+CREATE INDEX "sis_sync_run_changes_run_idx" ON "sis_sync_run_changes" USING btree ("run_id","entity","kind","id");--> statement-breakpoint
 CREATE INDEX "sis_sync_run_errors_run_idx" ON "sis_sync_run_errors" USING btree ("run_id","id");--> statement-breakpoint
 CREATE INDEX "sis_sync_runs_provider_created_idx" ON "sis_sync_runs" USING btree ("provider_id","created_at");--> statement-breakpoint
 CREATE INDEX "sis_sync_runs_tenant_created_idx" ON "sis_sync_runs" USING btree ("tenant_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "sis_sync_runs_one_active_uq" ON "sis_sync_runs" USING btree ("provider_id") WHERE "sis_sync_runs"."status" IN ('PENDING', 'IN_PROGRESS', 'HELD');--> statement-breakpoint
+CREATE INDEX "sis_raw_classes_run_external_idx" ON "sis_raw_classes" USING btree ("run_id","external_id");--> statement-breakpoint
+CREATE INDEX "sis_raw_courses_run_external_idx" ON "sis_raw_courses" USING btree ("run_id","external_id");--> statement-breakpoint
+CREATE INDEX "sis_raw_enrollments_run_external_idx" ON "sis_raw_enrollments" USING btree ("run_id","external_id");--> statement-breakpoint
+CREATE INDEX "sis_raw_schools_run_external_idx" ON "sis_raw_schools" USING btree ("run_id","external_id");--> statement-breakpoint
+CREATE INDEX "sis_raw_terms_run_external_idx" ON "sis_raw_terms" USING btree ("run_id","external_id");--> statement-breakpoint
+CREATE INDEX "sis_raw_users_run_external_idx" ON "sis_raw_users" USING btree ("run_id","external_id");--> statement-breakpoint
 CREATE INDEX "audit_log_tenant_created_idx" ON "audit_log" USING btree ("tenant_id","created_at");--> statement-breakpoint
 CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("target_type","target_id");

@@ -1,0 +1,101 @@
+import type { EntityType } from '../domain/entity.js';
+import type { ProviderType } from '../domain/provider-type.js';
+import type { ExtractedRecord, RecordError, RecordSource } from '../domain/records.js';
+import type { Logger } from '../lib/logger.js';
+
+/** Why a connector failed. A closed list: the engine and the API switch on it. */
+export const CONNECTOR_ERROR_CODES = [
+  'auth_failed',
+  'rate_limited',
+  'provider_unavailable',
+  'timeout',
+  'invalid_payload',
+  'config_invalid',
+  'not_found',
+  'host_key_mismatch',
+  'unsupported',
+  'cancelled',
+] as const;
+export type ConnectorErrorCode = (typeof CONNECTOR_ERROR_CODES)[number];
+
+export class ConnectorError extends Error {
+  constructor(
+    readonly code: ConnectorErrorCode,
+    message: string,
+    readonly options: { retryable?: boolean; source?: RecordSource; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ConnectorError';
+  }
+
+  get retryable(): boolean {
+    return this.options.retryable ?? false;
+  }
+}
+
+/**
+ * How an entity arrives in this pull.
+ * - `snapshot`: the complete current set; what it lacks is gone.
+ * - `delta`: changes only; records not in it are unchanged, tombstones say what is gone.
+ * - `absent`: not delivered; nothing of this entity changes.
+ */
+export type ExtractMode = 'snapshot' | 'delta' | 'absent';
+
+/** One step of an extraction: records, per-record errors, and a file- or page-level problem. */
+export interface ExtractBatch<E extends EntityType = EntityType> {
+  records: ExtractedRecord<E>[];
+  errors: RecordError[];
+}
+
+/**
+ * A problem that makes an entity's pull incomplete (a missing file, a missing column, a broken
+ * page): the engine loads what arrived but deactivates nothing of that entity.
+ */
+export interface IncompleteEntity {
+  entity: EntityType;
+  code: string;
+  message: string;
+  source: RecordSource;
+}
+
+/** What a connector found on the other side, for "test connection" and run records. */
+export interface ConnectionReport {
+  /** One line for an admin: "OneRoster 1.1 package at /exports: 6 files, 1,204 users". */
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+/** One pull from a provider: opened, read entity by entity, then closed. */
+export interface ExtractSession {
+  /** The mode of each entity in this pull. */
+  readonly modes: Readonly<Record<EntityType, ExtractMode>>;
+  /** Facts about the source recorded on the run (package version, system name, ...). */
+  readonly sourceInfo: Record<string, unknown>;
+  /** Problems that apply to the whole pull but stop nothing (unknown files, quirks). */
+  readonly warnings: RecordError[];
+  /** Batches of mapped records; reports incompleteness through `onIncomplete`. */
+  extract<E extends EntityType>(
+    entity: E,
+    onIncomplete: (problem: IncompleteEntity) => void,
+  ): AsyncIterable<ExtractBatch<E>>;
+  close(): Promise<void>;
+}
+
+export interface ConnectorContext {
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** A provider, ready to use: built from its config by the registry's factory. */
+export interface Connector {
+  readonly type: ProviderType;
+  testConnection(ctx: ConnectorContext): Promise<ConnectionReport>;
+  open(ctx: ConnectorContext): Promise<ExtractSession>;
+}
+
+/** What a connector factory receives: its decrypted config and the services it may use. */
+export interface ConnectorDeps {
+  logger: Logger;
+}
+
+export type ConnectorFactory = (config: Record<string, unknown>, deps: ConnectorDeps) => Connector;
