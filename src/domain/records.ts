@@ -110,11 +110,16 @@ export interface ExtractedRecord<E extends EntityType = EntityType> {
   source: RecordSource;
 }
 
-/** A record the connector could not take. With an external id, it still counts as present. */
+/**
+ * A record the connector could not take (with an external id, it still counts as present, so
+ * it is not deactivated), or a warning about the source that stops nothing.
+ */
 export interface RecordError {
   externalId: string | null;
   field: string | null;
   code: string;
   message: string;
   source: RecordSource;
+  /** `warning`: reported, but the run still counts as clean. Default `error`. */
+  severity?: 'error' | 'warning';
 }

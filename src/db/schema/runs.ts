@@ -95,10 +95,13 @@ export const sisSyncRunErrors = pgTable(
     field: text('field'),
     code: text('code').notNull(),
     message: text('message').notNull(),
+    /** `warning`: reported, but does not make the run PARTIAL. */
+    severity: text('severity').$type<'error' | 'warning'>().notNull().default('error'),
     createdAt: createdAt(),
   },
   (t) => [
     index('sis_sync_run_errors_run_idx').on(t.runId, t.id),
+    check('sis_sync_run_errors_severity_check', sql`${t.severity} IN ('error', 'warning')`),
     check(
       'sis_sync_run_errors_entity_check',
       sql`${t.entity} IS NULL OR ${t.entity} IN (${sqlList(ENTITY_TYPES)})`,

@@ -88,13 +88,20 @@ export const sisRawUsers = pgTable(
   {
     ...stagingColumns(),
     email: text('email'),
-    studentNumber: text('student_number'),
+    identifier: text('identifier'),
     username: text('username'),
     role: text('role'),
     schoolExternalIds: text('school_external_ids')
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    agentExternalIds: text('agent_external_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Set by matching when the user has no link yet: the canonical user it joins, and the rule. */
+    matchedUserId: uuid('matched_user_id'),
+    matchedBy: text('matched_by'),
   },
   stagingConstraints('sis_raw_users'),
 );
