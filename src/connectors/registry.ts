@@ -4,11 +4,13 @@ import type { ProviderType } from '../domain/provider-type.js';
 import { checkClassLinkConfig, classlinkConfigSchema, type ClassLinkConfig } from './classlink/config.js';
 import { checkCleverConfig, cleverConfigSchema, type CleverConfig } from './clever/config.js';
 import type { ConfigIssue, ConfigRulesContext } from './config-schema.js';
+import type { Connector, ConnectorDeps } from './connector.js';
 import {
   checkOneRosterApiConfig,
   oneRosterApiConfigSchema,
   type OneRosterApiConfig,
 } from './oneroster-api/config.js';
+import { createOneRosterCsvConnector } from './oneroster-csv/csv-connector.js';
 import {
   checkOneRosterCsvConfig,
   oneRosterCsvConfigSchema,
@@ -27,6 +29,8 @@ export interface ProviderDefinition<Config = never> {
   checkConfig(config: Config, ctx: ConfigRulesContext): ConfigIssue[];
   /** Files on the sis-sync server that the config would read (only trusted admins may name them). */
   serverPaths(config: Config): { path: string; value: string }[];
+  /** Builds the connector from a validated config; absent while a type can be stored but not yet synced. */
+  createConnector?: (config: Config, deps: ConnectorDeps) => Connector;
 }
 
 const none = () => [];
@@ -65,6 +69,7 @@ const oneRosterCsv: ProviderDefinition<OneRosterCsvConfig> = {
   configSchema: oneRosterCsvConfigSchema,
   checkConfig: checkOneRosterCsvConfig,
   serverPaths: oneRosterCsvServerPaths,
+  createConnector: (config) => createOneRosterCsvConnector(config),
 };
 
 /** The one list of providers. */

@@ -1,0 +1,198 @@
+import type { Readable } from 'node:stream';
+
+import { CsvError, parse } from 'csv-parse';
+
+/*
+ * Streams the rows of one OneRoster CSV file, mapped by header name. The header row is the only
+ * reliable map (real files reorder columns, add extension columns, change case), so columns are
+ * found by name; what deviates from the spec is reported, once per file, without stopping.
+ */
+
+export interface HeaderProblem {
+  /** `fatal`: the file cannot be read as this entity (a required column is missing). */
+  fatal: boolean;
+  code: string;
+  column: string | null;
+  message: string;
+}
+
+export interface CsvRow {
+  /** Line on which the record starts (1 is the header). */
+  line: number;
+  values: Record<string, string>;
+  /** Set when the row has a different number of cells than the header. */
+  cellCountProblem: string | null;
+}
+
+export interface CsvFileReader {
+  header: HeaderProblem[];
+  rows: AsyncIterable<CsvRow>;
+}
+
+const isExtension = (column: string) => column.startsWith('metadata.') || column.startsWith('ext_');
+
+/** Maps a file's header onto the spec columns; reports missing, re-cased, unknown and reordered columns. */
+export function mapHeader(
+  header: string[],
+  file: string,
+  columns: readonly string[],
+  requiredColumns: readonly string[],
+): { fields: (string | null)[]; problems: HeaderProblem[] } {
+  const problems: HeaderProblem[] = [];
+  const fields: (string | null)[] = [];
+  const seen = new Set<string>();
+  for (const raw of header) {
+    const name = raw.trim();
+    let field: string | null = columns.includes(name) ? name : null;
+    if (field === null && name !== '' && !isExtension(name)) {
+      field = columns.find((c) => c.toLowerCase() === name.toLowerCase()) ?? null;
+      if (field !== null) {
+        problems.push({
+          fatal: false,
+          code: 'header_case',
+          column: field,
+          message: `${file}: header "${name}" should be spelled "${field}"`,
+        });
+      } else {
+        problems.push({
+          fatal: false,
+          code: 'unknown_column',
+          column: name,
+          message: `${file}: column "${name}" is not a OneRoster 1.1 column and is ignored`,
+        });
+      }
+    }
+    if (field !== null && seen.has(field)) {
+      problems.push({
+        fatal: true,
+        code: 'duplicate_column',
+        column: field,
+        message: `${file}: column "${field}" appears twice in the header`,
+      });
+    }
+    if (field !== null) seen.add(field);
+    fields.push(field);
+  }
+  for (const column of requiredColumns) {
+    if (!seen.has(column)) {
+      problems.push({
+        fatal: true,
+        code: 'missing_column',
+        column,
+        message: `${file}: required column "${column}" is missing from the header`,
+      });
+    }
+  }
+  for (const column of columns) {
+    if (!seen.has(column) && !requiredColumns.includes(column)) {
+      problems.push({
+        fatal: false,
+        code: 'missing_optional_column',
+        column,
+        message: `${file}: column "${column}" is missing; its values are taken as empty`,
+      });
+    }
+  }
+  const order = fields.filter((f): f is string => f !== null);
+  const expected = columns.filter((c) => seen.has(c));
+  if (order.join() !== expected.join()) {
+    problems.push({
+      fatal: false,
+      code: 'column_order',
+      column: null,
+      message: `${file}: columns are not in the OneRoster 1.1 order; they are read by name`,
+    });
+  }
+  return { fields, problems };
+}
+
+/**
+ * Reads `stream` as CSV: a UTF-8 BOM is dropped, CRLF, LF and CR-only line endings are all
+ * accepted, quoted fields may hold commas and line breaks, and every cell stays a string (leading
+ * zeros survive). A malformed file (an unclosed quote, as in a truncated file) ends the rows with
+ * a `CsvFileError`.
+ */
+export async function readCsv(
+  stream: Readable,
+  file: string,
+  columns: readonly string[],
+  requiredColumns: readonly string[],
+): Promise<CsvFileReader> {
+  const parser = stream.pipe(
+    parse({
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+    }),
+  );
+  stream.on('error', (error) => parser.destroy(error));
+  const iterator = (parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)[
+    Symbol.asyncIterator
+  ]();
+  let first;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    throw CsvFileError.from(error, file);
+  }
+  if (first.done === true) {
+    return {
+      header: [
+        { fatal: true, code: 'empty_file', column: null, message: `${file} is empty: not even a header row` },
+      ],
+      rows: (async function* () {})(),
+    };
+  }
+  const header = first.value.record;
+  const { fields, problems } = mapHeader(header, file, columns, requiredColumns);
+  let previousEnd = first.value.info.lines;
+  async function* rows(): AsyncGenerator<CsvRow> {
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) return;
+        const { record, info } = next.value;
+        const line = previousEnd + 1;
+        previousEnd = info.lines;
+        const values: Record<string, string> = {};
+        for (let i = 0; i < fields.length; i++) {
+          const field = fields[i];
+          if (field !== null && field !== undefined) values[field] = record[i] ?? '';
+        }
+        const cellCountProblem =
+          record.length === header.length
+            ? null
+            : `${file} line ${line} has ${record.length} cells but the header has ${header.length}`;
+        yield { line, values, cellCountProblem };
+      }
+    } catch (error) {
+      throw CsvFileError.from(error, file);
+    }
+  }
+  return { header: problems, rows: rows() };
+}
+
+/** The file cannot be read on from here (malformed CSV, a read error). */
+export class CsvFileError extends Error {
+  constructor(
+    message: string,
+    readonly line: number | undefined,
+  ) {
+    super(message);
+    this.name = 'CsvFileError';
+  }
+
+  static from(error: unknown, file: string): CsvFileError {
+    if (error instanceof CsvError) {
+      const line = (error as CsvError & { lines?: number }).lines;
+      const truncated = error.code === 'CSV_QUOTE_NOT_CLOSED' ? ' (the file looks truncated)' : '';
+      return new CsvFileError(
+        `${file}${line === undefined ? '' : ` line ${line}`}: ${error.message}${truncated}`,
+        line,
+      );
+    }
+    return new CsvFileError(`${file}: ${(error as Error).message}`, undefined);
+  }
+}
