@@ -25,13 +25,14 @@ export async function startService(rawConfig: Config, logger: Logger): Promise<R
   try {
     const { applied } = await migrateDatabase(handle);
     logger.info({ database: handle.description, applied }, `database ready: ${handle.description}`);
-    const deps = buildDependencies(config, handle);
+    const deps = buildDependencies(config, handle, logger);
     const app = await buildApp({
       logger,
       version: VERSION,
       verifyToken: deps.verifyToken,
       readiness: deps.readiness,
       providers: deps.providers,
+      runs: deps.runs,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -6,12 +6,15 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProviderService } from '../services/provider-service.js';
+import type { RunService } from '../sync/run-service.js';
 import { requireBearer } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { providerTypeRoutes } from './routes/provider-types.js';
 import { providerRoutes } from './routes/providers/index.js';
+import { providerSyncRoutes } from './routes/providers/sync.js';
+import { runRoutes } from './routes/runs/index.js';
 import { tenantProviderRoutes } from './routes/tenants/providers.js';
 import type { ApiInstance } from './types.js';
 
@@ -21,6 +24,7 @@ export interface AppDeps {
   verifyToken: TokenVerifier;
   readiness: Readiness;
   providers: ProviderService;
+  runs: RunService;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
 }
@@ -57,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
       providerTypeRoutes(typed);
       tenantProviderRoutes(typed, deps.providers);
       providerRoutes(typed, deps.providers);
+      providerSyncRoutes(typed, deps.runs);
+      runRoutes(typed, deps.runs);
       done();
     },
     { prefix: '/api/v1' },

@@ -4,6 +4,8 @@ import type { Config } from '../config/config.js';
 import { VERSION } from '../version.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
+import { syncCommand } from './commands/sync.js';
+import { simulateCommand } from './commands/simulate.js';
 import { tokenCommand } from './commands/token.js';
 
 /** The `sis-sync` command. Resolves to the process exit code. */
@@ -16,6 +18,8 @@ export async function runCli(argv: string[], config: Config): Promise<number> {
   serveCommand(program, config);
   migrateCommand(program, config);
   tokenCommand(program, config);
+  syncCommand(program, config);
+  simulateCommand(program, config);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

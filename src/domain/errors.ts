@@ -14,7 +14,14 @@ export abstract class DomainError extends Error {
 }
 
 export type DomainErrorCode =
-  'not_found' | 'forbidden' | 'validation_failed' | 'conflict' | 'server_path_not_allowed';
+  | 'not_found'
+  | 'forbidden'
+  | 'validation_failed'
+  | 'conflict'
+  | 'server_path_not_allowed'
+  | 'sync_already_running'
+  | 'provider_disabled'
+  | 'invalid_run_state';
 
 export interface FieldIssue {
   path: string;
@@ -58,5 +65,33 @@ export class ServerPathNotAllowedError extends DomainError {
           : `, or a district admin a path inside SIS_SYNC_IMPORT_DIR (${importDir})`),
       { field },
     );
+  }
+}
+
+/** One run per provider at a time: the running one is named. */
+export class SyncAlreadyRunningError extends DomainError {
+  readonly code = 'sync_already_running';
+  constructor(runId: string, status: string) {
+    super(
+      status === 'HELD'
+        ? `run ${runId} is held for review; approve or discard it before starting another`
+        : `a sync is already running for this provider (run ${runId})`,
+      { runId, status },
+    );
+  }
+}
+
+export class ProviderDisabledError extends DomainError {
+  readonly code = 'provider_disabled';
+  constructor() {
+    super('Provider disabled');
+  }
+}
+
+/** The run is not in a state that allows the request (approving a finished run, ...). */
+export class InvalidRunStateError extends DomainError {
+  readonly code = 'invalid_run_state';
+  constructor(runId: string, status: string, wanted: string) {
+    super(`run ${runId} is ${status}; only a ${wanted} run can be asked for that`, { runId, status });
   }
 }

@@ -8,7 +8,14 @@ export type NewProviderRow = typeof sisProviders.$inferInsert;
 export type ProviderChanges = Partial<
   Pick<
     ProviderRow,
-    'name' | 'configCiphertext' | 'configKeyId' | 'syncSchedule' | 'syncTimezone' | 'enabled' | 'updatedBy'
+    | 'name'
+    | 'configCiphertext'
+    | 'configKeyId'
+    | 'syncSchedule'
+    | 'syncTimezone'
+    | 'enabled'
+    | 'maxDeactivationRatio'
+    | 'updatedBy'
   >
 >;
 

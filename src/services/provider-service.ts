@@ -44,6 +44,7 @@ export interface ProviderInput {
   syncSchedule?: string | null | undefined;
   syncTimezone?: string | undefined;
   enabled?: boolean | undefined;
+  maxDeactivationRatio?: number | undefined;
 }
 
 export interface ProviderPatch {
@@ -52,6 +53,7 @@ export interface ProviderPatch {
   syncSchedule?: string | null | undefined;
   syncTimezone?: string | undefined;
   enabled?: boolean | undefined;
+  maxDeactivationRatio?: number | undefined;
 }
 
 /** A provider as callers see it: config decrypted, secrets redacted. */
@@ -64,6 +66,7 @@ export interface ProviderView {
   syncSchedule: string | null;
   syncTimezone: string;
   enabled: boolean;
+  maxDeactivationRatio: number;
   lastSyncAt: Date | null;
   lastSyncStatus: RunStatus | null;
   nextSyncAt: Date | null;
@@ -118,6 +121,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
       syncSchedule: row.syncSchedule,
       syncTimezone: row.syncTimezone,
       enabled: row.enabled,
+      maxDeactivationRatio: row.maxDeactivationRatio,
       lastSyncAt: row.lastSyncAt,
       lastSyncStatus: row.lastSyncStatus,
       nextSyncAt,
@@ -218,6 +222,9 @@ export function createProviderService(deps: ProviderServiceDeps) {
             syncSchedule: input.syncSchedule?.trim() ?? null,
             syncTimezone: input.syncTimezone ?? DEFAULT_TIMEZONE,
             enabled: input.enabled ?? true,
+            ...(input.maxDeactivationRatio === undefined
+              ? {}
+              : { maxDeactivationRatio: input.maxDeactivationRatio }),
             createdBy: ctx.principal.subject,
             updatedBy: ctx.principal.subject,
           });
@@ -278,6 +285,13 @@ export function createProviderService(deps: ProviderServiceDeps) {
           if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
             changes.enabled = patch.enabled;
             changed.push('enabled');
+          }
+          if (
+            patch.maxDeactivationRatio !== undefined &&
+            patch.maxDeactivationRatio !== current.maxDeactivationRatio
+          ) {
+            changes.maxDeactivationRatio = patch.maxDeactivationRatio;
+            changed.push('maxDeactivationRatio');
           }
           let changedSecrets: string[] = [];
           if (patch.config !== undefined) {

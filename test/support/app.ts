@@ -31,13 +31,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const handle = await createTestDatabase();
   const config = testConfig(overrides);
-  const deps = buildDependencies(config, handle);
+  const logger = createTestLogger();
+  const deps = buildDependencies(config, handle, logger);
   const app = await buildApp({
-    logger: createTestLogger(),
+    logger,
     version: 'test',
     verifyToken: deps.verifyToken,
     readiness: deps.readiness,
     providers: deps.providers,
+    runs: deps.runs,
   });
   await app.ready();
   return {
@@ -54,6 +56,7 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
         ttlSeconds: options.ttlSeconds ?? 600,
       }),
     async close() {
+      await deps.runner.idle();
       await app.close();
       await handle.close();
     },

@@ -23,6 +23,13 @@ const scheduleDescription =
 
 const configSchema = Type.Record(Type.String(), Type.Unknown(), { description: configDescription });
 
+const ratioSchema = Type.Number({
+  minimum: 0,
+  maximum: 1,
+  description:
+    "A run that would deactivate more than this share of an entity's active records is held for review (default 0.1).",
+});
+
 export const ProviderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -33,6 +40,7 @@ export const ProviderSchema = Type.Object(
     syncSchedule: nullable(Type.String({ description: scheduleDescription })),
     syncTimezone: Type.String({ description: 'IANA time zone the schedule runs in.' }),
     enabled: Type.Boolean(),
+    maxDeactivationRatio: ratioSchema,
     lastSyncAt: nullable(Type.String({ format: 'date-time' })),
     lastSyncStatus: nullable(Type.Enum(RUN_STATUSES)),
     nextSyncAt: nullable(
@@ -63,6 +71,7 @@ export const CreateProviderBodySchema = Type.Object(
     syncSchedule: Type.Optional(nullable(Type.String({ maxLength: 200, description: scheduleDescription }))),
     syncTimezone: Type.Optional(timezoneSchema),
     enabled: Type.Optional(Type.Boolean({ default: true })),
+    maxDeactivationRatio: Type.Optional(ratioSchema),
   },
   { additionalProperties: false },
 );
@@ -75,6 +84,7 @@ export const UpdateProviderBodySchema = Type.Object(
     syncSchedule: Type.Optional(nullable(Type.String({ maxLength: 200, description: scheduleDescription }))),
     syncTimezone: Type.Optional(timezoneSchema),
     enabled: Type.Optional(Type.Boolean()),
+    maxDeactivationRatio: Type.Optional(ratioSchema),
   },
   { additionalProperties: false, minProperties: 1 },
 );

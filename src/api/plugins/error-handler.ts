@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 import { DomainError, type DomainErrorCode } from '../../domain/errors.js';
 import { pointerToPath } from '../../connectors/schema-issues.js';
+import { safeError } from '../../lib/safe-error.js';
 import type { ErrorCode, ErrorEnvelope } from '../contracts/errors.js';
 
 /** The one place where a domain refusal becomes an HTTP status. */
@@ -11,6 +12,9 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   server_path_not_allowed: 403,
   validation_failed: 400,
   conflict: 409,
+  sync_already_running: 409,
+  provider_disabled: 409,
+  invalid_run_state: 409,
 };
 
 export class HttpError extends Error {
@@ -81,7 +85,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status === 415) return sendError(reply, 415, 'unsupported_media_type', error.message);
     if (status === 429) return sendError(reply, 429, 'rate_limited', error.message);
     if (status >= 400 && status < 500) return sendError(reply, status, 'bad_request', error.message);
-    request.log.error({ err: error }, 'request failed');
+    request.log.error(
+      { error: safeError(error), stack: error.stack?.split('\n').slice(1, 6).join('\n') },
+      'request failed',
+    );
     return sendError(reply, 500, 'server_error', 'internal error; the request id leads to the log entry');
   });
 

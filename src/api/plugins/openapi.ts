@@ -22,6 +22,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       },
       tags: [
         { name: 'providers', description: 'SIS connections of a tenant' },
+        { name: 'sync', description: 'Runs: start, watch, review, cancel' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

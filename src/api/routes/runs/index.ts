@@ -1,0 +1,113 @@
+import Type from 'typebox';
+
+import { ENTITY_TYPES } from '../../../domain/entity.js';
+import { CHANGE_KINDS } from '../../../db/schema/index.js';
+import type { RunService } from '../../../sync/run-service.js';
+import { errorResponses } from '../../contracts/errors.js';
+import {
+  RunChangeListSchema,
+  RunDetailSchema,
+  RunParamsSchema,
+  TriggerResponseSchema,
+} from '../../contracts/runs.js';
+import type { ApiInstance } from '../../types.js';
+import { toRunChangeResponse, toRunErrorResponse, toRunResponse } from './run-response.js';
+
+const security = [{ bearerAuth: [] }];
+
+/** /api/v1/runs/:runId and its review actions. */
+export function runRoutes(app: ApiInstance, runs: RunService): void {
+  app.get(
+    '/runs/:runId',
+    {
+      schema: {
+        tags: ['sync'],
+        summary: 'One run: statistics, and its per-record errors, paged',
+        security,
+        params: RunParamsSchema,
+        querystring: Type.Object({
+          errorsLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          errorsOffset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+        }),
+        response: { 200: RunDetailSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const page = { limit: request.query.errorsLimit ?? 100, offset: request.query.errorsOffset ?? 0 };
+      const { run, errors } = await runs.getRun({ principal: request.principal }, request.params.runId, page);
+      return {
+        run: toRunResponse(run),
+        errors: { items: errors.errors.map(toRunErrorResponse), total: errors.total, ...page },
+      };
+    },
+  );
+
+  app.get(
+    '/runs/:runId/changes',
+    {
+      schema: {
+        tags: ['sync'],
+        summary: 'The records a run changed, or for a held or dry run would change',
+        security,
+        params: RunParamsSchema,
+        querystring: Type.Object({
+          entity: Type.Optional(Type.Enum(ENTITY_TYPES)),
+          kind: Type.Optional(Type.Enum(CHANGE_KINDS)),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+        }),
+        response: { 200: RunChangeListSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { entity, kind } = request.query;
+      const page = { limit: request.query.limit ?? 100, offset: request.query.offset ?? 0 };
+      const result = await runs.listChanges({ principal: request.principal }, request.params.runId, {
+        entity,
+        kind,
+        ...page,
+      });
+      return { changes: result.changes.map(toRunChangeResponse), total: result.total, ...page };
+    },
+  );
+
+  app.post(
+    '/runs/:runId/approve',
+    {
+      schema: {
+        tags: ['sync'],
+        summary: 'Apply a held run exactly as staged',
+        security,
+        params: RunParamsSchema,
+        response: { 202: TriggerResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const run = await runs.approve(
+        { principal: request.principal, requestId: request.id },
+        request.params.runId,
+      );
+      return reply.status(202).send({ runId: run.id, status: run.status, dryRun: run.dryRun });
+    },
+  );
+
+  app.post(
+    '/runs/:runId/discard',
+    {
+      schema: {
+        tags: ['sync'],
+        summary: 'Drop a held run; the roster stays as it was',
+        security,
+        params: RunParamsSchema,
+        response: { 200: TriggerResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const run = await runs.discard(
+        { principal: request.principal, requestId: request.id },
+        request.params.runId,
+      );
+      return { runId: run.id, status: run.status, dryRun: run.dryRun };
+    },
+  );
+}

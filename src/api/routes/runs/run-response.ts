@@ -1,0 +1,65 @@
+import type { RunChangeRow, RunErrorRow, RunRow } from '../../../repositories/runs-repository.js';
+import type { Run, RunError } from '../../contracts/runs.js';
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export function toRunResponse(run: RunRow): Run {
+  return {
+    id: run.id,
+    tenantId: run.tenantId,
+    providerId: run.providerId,
+    status: run.status,
+    trigger: run.trigger,
+    triggeredBy: run.triggeredBy,
+    dryRun: run.dryRun,
+    phase: run.phase,
+    progress: run.progress,
+    stats: run.stats,
+    incompleteEntities: run.incompleteEntities,
+    heldReason: publicHeldReason(run.heldReason),
+    reviewedBy: run.reviewedBy,
+    reviewedAt: iso(run.reviewedAt),
+    errorCode: run.errorCode,
+    errorMessage: run.errorMessage,
+    sourceInfo: run.sourceInfo,
+    cancelRequested: run.cancelRequestedAt !== null,
+    createdAt: run.createdAt.toISOString(),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    durationMs:
+      run.startedAt === null ? null : (run.finishedAt ?? new Date()).getTime() - run.startedAt.getTime(),
+  };
+}
+
+/** The held reason without the internal load plan. */
+function publicHeldReason(reason: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (reason === null) return null;
+  const { plan: _plan, ...rest } = reason;
+  return rest;
+}
+
+export function toRunErrorResponse(error: RunErrorRow): RunError {
+  return {
+    id: error.id,
+    entity: error.entity,
+    externalId: error.externalId,
+    file: error.sourceFile,
+    line: error.sourceLine,
+    page: error.sourcePage,
+    field: error.field,
+    code: error.code,
+    message: error.message,
+    severity: error.severity,
+  };
+}
+
+export function toRunChangeResponse(change: RunChangeRow) {
+  return {
+    id: change.id,
+    entity: change.entity as never,
+    kind: change.kind,
+    entityId: change.entityId,
+    externalId: change.externalId,
+    label: change.label,
+  };
+}

@@ -1,0 +1,219 @@
+import { userInfo } from 'node:os';
+import path from 'node:path';
+
+import type { Command } from 'commander';
+import { pino } from 'pino';
+
+import type { Config } from '../../config/config.js';
+import { withDevSecrets } from '../../config/dev-secrets.js';
+import { databaseTargetFromConfig, openDatabase, type DatabaseHandle } from '../../db/client.js';
+import { DataDirLockedError } from '../../db/data-dir-lock.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { buildDependencies, type Dependencies } from '../../dependencies.js';
+import { ENTITY_TYPES } from '../../domain/entity.js';
+import type { Principal } from '../../domain/roles.js';
+import { createLogger } from '../../lib/logger.js';
+import { findRun, listRunErrors, requestCancel, type RunRow } from '../../repositories/runs-repository.js';
+
+interface SyncOptions {
+  csv?: string;
+  provider?: string;
+  tenant: string;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/** Exit codes: a script can tell a clean sync from one that needs a look. */
+export const SYNC_EXIT: Record<string, number> = {
+  SUCCESS: 0,
+  FAILURE: 1,
+  CANCELLED: 1,
+  PARTIAL: 2,
+  HELD: 3,
+};
+
+export function syncCommand(program: Command, config: Config): void {
+  program
+    .command('sync')
+    .description(
+      'run one sync now and print its statistics: a stored provider, or a local OneRoster folder or zip',
+    )
+    .option(
+      '--csv <path>',
+      'a OneRoster 1.1 folder or zip on this machine (creates or reuses a provider for it)',
+    )
+    .option('--provider <id>', 'a stored provider')
+    .option('--tenant <id>', 'tenant for --csv', 'default')
+    .option('--dry-run', 'compute and store the changes, apply nothing', false)
+    .option('--json', 'print the result as JSON', false)
+    .action(async (options: SyncOptions) => {
+      if ((options.csv === undefined) === (options.provider === undefined)) {
+        throw new Error('give exactly one of --csv <path> or --provider <id>');
+      }
+      const { config: withKeys } = withDevSecrets(config);
+      const handle = await openForCli(withKeys);
+      try {
+        await migrateDatabase(handle);
+        // Logs go to stderr: stdout carries the result (and JSON must stay parseable).
+        const logger = createLogger({ level: withKeys.logLevel, destination: pino.destination(2) });
+        const deps = buildDependencies(withKeys, handle, logger);
+        const principal: Principal = {
+          subject: `cli:${userInfo().username}`,
+          roles: ['PLATFORM_ADMIN'],
+          tenantId: undefined,
+        };
+        const providerId =
+          options.provider ?? (await providerForFolder(deps, principal, options.tenant, options.csv!));
+        const run = await runWithProgress(deps, handle, principal, providerId, options);
+        const errors = await listRunErrors(handle.db, run.id, { limit: 20, offset: 0 });
+        if (options.json) {
+          console.log(
+            JSON.stringify(
+              { ...summary(run), errors: errors.errors.map((e) => e.message), errorCount: errors.total },
+              null,
+              2,
+            ),
+          );
+        } else {
+          printReport(
+            run,
+            errors.errors.map((e) => `${e.severity === 'warning' ? 'warning' : 'error'}: ${e.message}`),
+            errors.total,
+          );
+        }
+        process.exitCode = SYNC_EXIT[run.status] ?? 1;
+      } finally {
+        await handle.close();
+      }
+    });
+}
+
+/** The embedded database belongs to one process: when a server holds it, say so and stop. */
+async function openForCli(config: Config): Promise<DatabaseHandle> {
+  try {
+    return await openDatabase(databaseTargetFromConfig(config), { command: 'sis-sync sync' });
+  } catch (error) {
+    if (error instanceof DataDirLockedError) {
+      throw new Error(
+        `${error.message}\nTo sync through the running server instead: POST /api/v1/providers/<id>/sync (see /docs).`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** A CSV provider for a local folder, found by its path, or created. */
+async function providerForFolder(
+  deps: Dependencies,
+  principal: Principal,
+  tenantId: string,
+  csv: string,
+): Promise<string> {
+  const localPath = path.resolve(csv);
+  for (const provider of await deps.providers.list({ principal }, tenantId)) {
+    if (provider.providerType !== 'ONEROSTER_CSV') continue;
+    const loaded = await deps.providers.loadConfig(provider.id);
+    if (loaded?.config.localPath === localPath) return provider.id;
+  }
+  const name = localPath.length <= 180 ? `Local CSV ${localPath}` : `Local CSV …${localPath.slice(-170)}`;
+  const created = await deps.providers.create(
+    { principal },
+    { tenantId, providerType: 'ONEROSTER_CSV', name, config: { localPath } },
+  );
+  return created.id;
+}
+
+async function runWithProgress(
+  deps: Dependencies,
+  handle: DatabaseHandle,
+  principal: Principal,
+  providerId: string,
+  options: SyncOptions,
+): Promise<RunRow> {
+  const started = await deps.runs.trigger({ principal }, providerId, {
+    dryRun: options.dryRun,
+    trigger: 'CLI',
+  });
+  const interactive = process.stderr.isTTY && !options.json;
+  let cancelled = false;
+  const onSignal = () => {
+    if (cancelled) process.exit(130);
+    cancelled = true;
+    process.stderr.write(
+      '\ncancelling: the run stops at its next batch and rolls back (Ctrl-C again to quit now)\n',
+    );
+    void requestCancel(handle.db, started.id);
+  };
+  process.on('SIGINT', onSignal);
+  const timer = interactive
+    ? setInterval(() => {
+        void findRun(handle.db, started.id).then((run) => {
+          if (run !== undefined) process.stderr.write(`\r\x1b[K${progressLine(run)}`);
+        });
+      }, 250)
+    : undefined;
+  try {
+    await deps.runner.idle();
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
+    if (interactive) process.stderr.write('\r\x1b[K');
+    process.off('SIGINT', onSignal);
+  }
+  return (await findRun(handle.db, started.id))!;
+}
+
+function progressLine(run: RunRow): string {
+  const progress = run.progress as { entity?: string; staged?: Record<string, number> };
+  const staged = Object.entries(progress.staged ?? {})
+    .map(([entity, n]) => `${entity} ${n.toLocaleString('en-US')}`)
+    .join(', ');
+  const bar = ['extracting', 'preparing', 'loading', 'previewing', 'done'];
+  const step = Math.max(0, bar.indexOf(run.phase ?? 'extracting'));
+  const filled = Math.round(((step + 1) / bar.length) * 20);
+  return `[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${run.phase ?? 'queued'}${staged === '' ? '' : `: ${staged}`}`;
+}
+
+function summary(run: RunRow) {
+  return {
+    runId: run.id,
+    providerId: run.providerId,
+    tenantId: run.tenantId,
+    status: run.status,
+    dryRun: run.dryRun,
+    durationMs:
+      run.startedAt === null || run.finishedAt === null
+        ? null
+        : run.finishedAt.getTime() - run.startedAt.getTime(),
+    stats: run.stats,
+    incompleteEntities: run.incompleteEntities,
+    heldReason:
+      run.heldReason === null ? null : { entities: (run.heldReason as { entities?: unknown }).entities },
+    errorMessage: run.errorMessage,
+  };
+}
+
+function printReport(run: RunRow, errors: string[], errorTotal: number): void {
+  const s = summary(run);
+  const seconds = s.durationMs === null ? '' : ` in ${(s.durationMs / 1000).toFixed(1)} s`;
+  console.log(`run ${run.id}: ${run.status}${run.dryRun ? ' (dry run: nothing applied)' : ''}${seconds}`);
+  if (run.errorMessage !== null) console.log(run.errorMessage);
+  const columns = ['created', 'updated', 'unchanged', 'deactivated', 'reactivated', 'errors'] as const;
+  console.log(['entity'.padEnd(12), ...columns.map((c) => c.padStart(12))].join(''));
+  for (const entity of ENTITY_TYPES) {
+    const stats = run.stats[entity];
+    if (stats === undefined) continue;
+    console.log(
+      [entity.padEnd(12), ...columns.map((c) => stats[c].toLocaleString('en-US').padStart(12))].join(''),
+    );
+  }
+  if (run.status === 'HELD') {
+    console.log(
+      'held for review: more records would be deactivated than the provider allows. ' +
+        `Review with GET /api/v1/runs/${run.id}/changes, then POST /api/v1/runs/${run.id}/approve or /discard.`,
+    );
+  }
+  for (const line of errors) console.log(line);
+  if (errorTotal > errors.length) {
+    console.log(`... and ${errorTotal - errors.length} more: GET /api/v1/runs/${run.id}`);
+  }
+}

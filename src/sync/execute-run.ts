@@ -1,0 +1,381 @@
+import { hostname } from 'node:os';
+
+import { sql } from 'drizzle-orm';
+
+import type { Connector, ExtractMode, IncompleteEntity } from '../connectors/connector.js';
+import { ConnectorError } from '../connectors/connector.js';
+import type { DatabaseHandle, Executor, Transaction } from '../db/client.js';
+import { sisSyncRunErrors } from '../db/schema/index.js';
+import { sqlSessionOf } from '../db/sql-session.js';
+import { ENTITY_TYPES, type EntityType, type RunStats } from '../domain/entity.js';
+import type { RecordError } from '../domain/records.js';
+import type { Logger } from '../lib/logger.js';
+import { safeError } from '../lib/safe-error.js';
+import type { ProviderRow } from '../repositories/providers-repository.js';
+import {
+  findRun,
+  insertRunErrors,
+  isCancelRequested,
+  replaceRunChanges,
+  transitionRun,
+  updateRun,
+  type NewRunError,
+  type RunRow,
+} from '../repositories/runs-repository.js';
+import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
+import { prepareRun } from './load/prepare.js';
+import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
+import { stageBatch } from './stage/staging-writer.js';
+
+export interface SyncEngineDeps {
+  handle: DatabaseHandle;
+  logger: Logger;
+  /** The provider with its decrypted config; undefined once deleted. */
+  loadProvider(id: string): Promise<{ row: ProviderRow; config: Record<string, unknown> } | undefined>;
+  /** The connector for a provider, from the registry. */
+  createConnector(row: ProviderRow, config: Record<string, unknown>): Connector;
+  /** Changes listed per entity and kind on a run; beyond it they are only counted. */
+  changeCap?: number;
+}
+
+class RunCancelledError extends Error {
+  constructor() {
+    super('cancelled on request');
+  }
+}
+
+/** What a held run needs to be applied later exactly as previewed. */
+interface HeldPlan {
+  scopes: LoadScopes;
+  pulled: EntityType[];
+  incomplete: EntityType[];
+}
+
+const WORKER_ID = `${hostname()}:${process.pid}`;
+
+/**
+ * One sync run, PENDING to its end: extract from the connector entity by entity into staging,
+ * prepare (validate references, match users), then load everything in one transaction, or hold
+ * it for review, or (a dry run) only preview it. Any failure leaves the roster as it was.
+ */
+export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
+  const { db } = deps.handle;
+  const run = await findRun(db, runId);
+  if (run?.status !== 'PENDING') return run;
+  const log = deps.logger.child({ runId, providerId: run.providerId });
+  const started = await transitionRun(db, runId, 'PENDING', 'IN_PROGRESS', {
+    startedAt: new Date(),
+    heartbeatAt: new Date(),
+    workerId: WORKER_ID,
+    phase: 'extracting',
+  });
+  if (started === undefined) return findRun(db, runId);
+  const cancellation = cancellationCheck(deps, runId);
+  try {
+    const provider = await deps.loadProvider(run.providerId);
+    if (provider === undefined) throw new ConnectorError('not_found', 'the provider was deleted');
+    const extraction = await extract(deps, started, provider, cancellation, log);
+    await updateRun(db, runId, { phase: 'preparing', heartbeatAt: new Date() });
+    await db.transaction((tx) =>
+      prepareRun(sqlSessionOf(tx), {
+        runId,
+        tenantId: run.tenantId,
+        providerId: run.providerId,
+        present: new Set(extraction.pulled),
+        completeSnapshots: new Set(
+          extraction.pulled.filter(
+            (e) => extraction.modes[e] === 'snapshot' && !extraction.incomplete.includes(e),
+          ),
+        ),
+      }),
+    );
+    const plan: HeldPlan = {
+      scopes: scopesOf(extraction.modes, extraction.incomplete),
+      pulled: extraction.pulled,
+      incomplete: extraction.incomplete,
+    };
+    return await load(deps, started, plan, {
+      maxDeactivationRatio: provider.row.maxDeactivationRatio,
+      preview: run.dryRun,
+      cancellation,
+    });
+  } catch (error) {
+    return fail(deps, runId, error, log);
+  }
+}
+
+/** Applies a held run after approval: the same staging, the same plan, no threshold. */
+export async function applyApprovedRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
+  const { db } = deps.handle;
+  const run = await findRun(db, runId);
+  if (run?.status !== 'IN_PROGRESS' || run.phase !== 'approved') return run;
+  const log = deps.logger.child({ runId, providerId: run.providerId });
+  await updateRun(db, runId, { phase: 'loading', heartbeatAt: new Date(), workerId: WORKER_ID });
+  try {
+    const plan = (run.heldReason as { plan?: HeldPlan } | null)?.plan;
+    if (plan === undefined) throw new Error('the held run has no load plan');
+    return await load(deps, run, plan, {
+      maxDeactivationRatio: null,
+      preview: false,
+      cancellation: cancellationCheck(deps, runId),
+    });
+  } catch (error) {
+    return fail(deps, runId, error, log);
+  }
+}
+
+interface Extraction {
+  modes: Record<EntityType, ExtractMode>;
+  pulled: EntityType[];
+  incomplete: EntityType[];
+}
+
+async function extract(
+  deps: SyncEngineDeps,
+  run: RunRow,
+  provider: { row: ProviderRow; config: Record<string, unknown> },
+  cancellation: (db?: Executor) => Promise<void>,
+  log: Logger,
+): Promise<Extraction> {
+  const { db } = deps.handle;
+  const abort = new AbortController();
+  const connector = deps.createConnector(provider.row, provider.config);
+  const session = await connector.open({ signal: abort.signal, logger: log });
+  const target = { runId: run.id, tenantId: run.tenantId, providerId: run.providerId };
+  const staged: Partial<Record<EntityType, number>> = {};
+  const incomplete = new Map<EntityType, IncompleteEntity[]>();
+  const stagingSession = sqlSessionOf(db);
+  try {
+    await updateRun(db, run.id, { sourceInfo: { ...session.sourceInfo, modes: session.modes } });
+    await insertRunErrors(
+      db,
+      session.warnings.map((w) => toRunError(run, null, w)),
+    );
+    let lastProgress = 0;
+    for (const entity of ENTITY_TYPES) {
+      if (session.modes[entity] === 'absent') continue;
+      staged[entity] = 0;
+      const onIncomplete = (problem: IncompleteEntity) => {
+        incomplete.set(entity, [...(incomplete.get(entity) ?? []), problem]);
+      };
+      for await (const batch of session.extract(entity, onIncomplete)) {
+        await cancellation();
+        const written = await stageBatch(stagingSession, target, entity, batch.records, batch.errors);
+        staged[entity] = (staged[entity] ?? 0) + written.staged + written.invalid;
+        if (batch.errors.length > 0) {
+          await insertRunErrors(
+            db,
+            batch.errors.map((e) => toRunError(run, entity, e)),
+          );
+        }
+        if (Date.now() - lastProgress > 1000) {
+          lastProgress = Date.now();
+          await updateRun(db, run.id, {
+            progress: { phase: 'extracting', entity, staged },
+            heartbeatAt: new Date(),
+          });
+        }
+      }
+    }
+  } catch (error) {
+    abort.abort();
+    throw error;
+  } finally {
+    await session.close();
+  }
+  await guardEmptySnapshots(deps, run, session.modes, staged, incomplete);
+  const problems = [...incomplete.values()].flat();
+  if (problems.length > 0) {
+    await insertRunErrors(
+      db,
+      problems.map((p) => ({
+        ...toRunError(run, p.entity, {
+          externalId: null,
+          field: null,
+          code: p.code,
+          message: `${p.message}; nothing of ${p.entity} is deactivated in this run`,
+          source: p.source,
+        }),
+      })),
+    );
+  }
+  await updateRun(db, run.id, {
+    progress: { phase: 'extracted', staged },
+    incompleteEntities: [...incomplete.keys()],
+  });
+  return {
+    modes: session.modes,
+    pulled: ENTITY_TYPES.filter((e) => session.modes[e] !== 'absent'),
+    incomplete: [...incomplete.keys()],
+  };
+}
+
+/**
+ * A snapshot that arrives empty while this provider holds records of it is far likelier a broken
+ * export than a district without students: it is treated as incomplete, so nothing is deactivated.
+ */
+async function guardEmptySnapshots(
+  deps: SyncEngineDeps,
+  run: RunRow,
+  modes: Record<EntityType, ExtractMode>,
+  staged: Partial<Record<EntityType, number>>,
+  incomplete: Map<EntityType, IncompleteEntity[]>,
+): Promise<void> {
+  for (const entity of ENTITY_TYPES) {
+    if (modes[entity] !== 'snapshot' || incomplete.has(entity) || (staged[entity] ?? 0) > 0) continue;
+    const rows = await deps.handle.db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM sis_external_links
+          WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity} AND active`,
+    );
+    const known = (rows as { rows: { n: number }[] }).rows[0]?.n ?? 0;
+    if (known > 0) {
+      incomplete.set(entity, [
+        {
+          entity,
+          code: 'empty_snapshot',
+          message: `the ${entity} snapshot is empty while the last sync had ${known} active ${entity}`,
+          source: {},
+        },
+      ]);
+    }
+  }
+}
+
+function scopesOf(modes: Record<EntityType, ExtractMode>, incomplete: readonly EntityType[]): LoadScopes {
+  const scopes: LoadScopes = {};
+  for (const entity of ENTITY_TYPES) {
+    const mode = modes[entity];
+    if (mode === 'absent') continue;
+    scopes[entity] = incomplete.includes(entity) ? 'none' : mode === 'snapshot' ? 'snapshot' : 'tombstones';
+  }
+  return scopes;
+}
+
+async function load(
+  deps: SyncEngineDeps,
+  run: RunRow,
+  plan: HeldPlan,
+  options: { maxDeactivationRatio: number | null; preview: boolean; cancellation: () => Promise<void> },
+): Promise<RunRow | undefined> {
+  const { db } = deps.handle;
+  await updateRun(db, run.id, { phase: options.preview ? 'previewing' : 'loading', heartbeatAt: new Date() });
+  const errors = await tallyErrors(deps, run.id);
+  const status = finalStatus({ errors, incomplete: plan.incomplete, pulled: plan.pulled });
+  const statsOf = (outcome: LoadOutcome): RunStats => withErrors(outcome.stats, errors, plan.pulled);
+  const changeRows = (outcome: LoadOutcome) =>
+    outcome.changes.map((c) => ({
+      runId: run.id,
+      tenantId: run.tenantId,
+      entity: c.entity,
+      kind: c.kind,
+      entityId: c.entityId,
+      externalId: c.externalId,
+      label: c.label,
+    }));
+  const outcome = await loadRun(db, {
+    ctx: { runId: run.id, tenantId: run.tenantId, providerId: run.providerId },
+    scopes: plan.scopes,
+    maxDeactivationRatio: options.maxDeactivationRatio,
+    mode: options.preview ? 'preview' : 'apply',
+    changeCap: deps.changeCap ?? 10_000,
+    throwIfCancelled: options.cancellation,
+    onApplied: async (tx: Transaction, applied) => {
+      await replaceRunChanges(tx, run.id, changeRows(applied));
+      await transitionRun(tx, run.id, 'IN_PROGRESS', status, {
+        stats: statsOf(applied),
+        progress: { phase: 'done', changesTruncated: applied.truncated },
+        phase: 'done',
+        finishedAt: new Date(),
+        heartbeatAt: new Date(),
+      });
+    },
+  });
+  if (outcome.applied) return findRun(db, run.id);
+  // Nothing was applied: a dry run, or a held run. Keep what it would have done, for review.
+  await replaceRunChanges(db, run.id, changeRows(outcome));
+  if (outcome.held.length > 0 && !options.preview) {
+    return transitionRun(db, run.id, 'IN_PROGRESS', 'HELD', {
+      stats: statsOf(outcome),
+      heldReason: { entities: outcome.held, plan },
+      progress: { phase: 'held', changesTruncated: outcome.truncated },
+      phase: 'held',
+      heartbeatAt: new Date(),
+    });
+  }
+  return transitionRun(db, run.id, 'IN_PROGRESS', status, {
+    stats: statsOf(outcome),
+    heldReason: outcome.held.length > 0 ? { entities: outcome.held, plan } : null,
+    progress: { phase: 'done', changesTruncated: outcome.truncated, wouldHold: outcome.held.length > 0 },
+    phase: 'done',
+    finishedAt: new Date(),
+    heartbeatAt: new Date(),
+  });
+}
+
+async function tallyErrors(deps: SyncEngineDeps, runId: string): Promise<ErrorTally> {
+  const rows = await deps.handle.db
+    .select({ entity: sisSyncRunErrors.entity, n: sql<number>`count(*)::int` })
+    .from(sisSyncRunErrors)
+    .where(sql`${sisSyncRunErrors.runId} = ${runId} AND ${sisSyncRunErrors.severity} = 'error'`)
+    .groupBy(sisSyncRunErrors.entity);
+  const tally: ErrorTally = { byEntity: {}, other: 0 };
+  for (const row of rows) {
+    if (row.entity === null) tally.other += row.n;
+    else tally.byEntity[row.entity as EntityType] = row.n;
+  }
+  return tally;
+}
+
+async function fail(
+  deps: SyncEngineDeps,
+  runId: string,
+  error: unknown,
+  log: Logger,
+): Promise<RunRow | undefined> {
+  const { db } = deps.handle;
+  const cancelled = error instanceof RunCancelledError;
+  const code = cancelled ? 'cancelled' : error instanceof ConnectorError ? error.code : 'internal_error';
+  const message = cancelled
+    ? 'cancelled on request; nothing was applied'
+    : error instanceof ConnectorError
+      ? error.message
+      : `the sync stopped on an unexpected error (${safeError(error).message}); nothing was applied`;
+  if (cancelled) log.info('run cancelled');
+  else if (error instanceof ConnectorError) log.warn({ code }, `run failed: ${message}`);
+  else log.error({ error: safeError(error) }, 'run failed');
+  return transitionRun(db, runId, 'IN_PROGRESS', cancelled ? 'CANCELLED' : 'FAILURE', {
+    errorCode: code,
+    errorMessage: message,
+    phase: 'done',
+    finishedAt: new Date(),
+  });
+}
+
+/**
+ * Throws when a cancel was requested; asks at most every half second. Inside a transaction it
+ * must ask through that transaction.
+ */
+function cancellationCheck(deps: SyncEngineDeps, runId: string): (db?: Executor) => Promise<void> {
+  let lastAsked = 0;
+  return async (db = deps.handle.db) => {
+    if (Date.now() - lastAsked < 500) return;
+    lastAsked = Date.now();
+    if (await isCancelRequested(db, runId)) throw new RunCancelledError();
+  };
+}
+
+function toRunError(run: RunRow, entity: EntityType | null, error: RecordError): NewRunError {
+  return {
+    runId: run.id,
+    tenantId: run.tenantId,
+    entity,
+    externalId: error.externalId,
+    sourceFile: error.source.file ?? null,
+    sourceLine: error.source.line ?? null,
+    sourcePage: error.source.page ?? null,
+    field: error.field,
+    code: error.code,
+    message: error.message,
+    severity: error.severity ?? 'error',
+  };
+}

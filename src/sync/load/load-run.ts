@@ -1,0 +1,88 @@
+import type { Database, Transaction } from '../../db/client.js';
+import { sqlSessionOf } from '../../db/sql-session.js';
+import { ENTITY_TYPES, type EntityStats, type EntityType } from '../../domain/entity.js';
+import { loadEntity, type DeactivationScope, type LoadContext, type LoadedChange } from './load-entity.js';
+
+export type LoadScopes = Partial<Record<EntityType, DeactivationScope>>;
+
+export interface HeldEntity {
+  entity: EntityType;
+  activeBefore: number;
+  removing: number;
+  ratio: number;
+  threshold: number;
+}
+
+export interface LoadOutcome {
+  stats: Partial<Record<EntityType, Omit<EntityStats, 'errors'>>>;
+  /** Entities whose removals crossed the threshold; non-empty means nothing was applied. */
+  held: HeldEntity[];
+  changes: LoadedChange[];
+  truncated: EntityType[];
+  applied: boolean;
+}
+
+export interface LoadOptions {
+  ctx: LoadContext;
+  /** Entities to load (present in the pull) and what each may take away. */
+  scopes: LoadScopes;
+  /** Hold instead of applying when a larger share of an entity would go; null: never hold. */
+  maxDeactivationRatio: number | null;
+  /** `preview`: compute everything, apply nothing (dry runs). */
+  mode: 'apply' | 'preview';
+  changeCap: number;
+  /**
+   * Checked between entities, inside the transaction (on the embedded database, a query outside
+   * it would wait for it); a cancelled load rolls back.
+   */
+  throwIfCancelled: (tx: Transaction) => Promise<void>;
+  /** Runs inside the transaction after an applied load, before commit (the run's final state). */
+  onApplied: (tx: Transaction, outcome: LoadOutcome) => Promise<void>;
+}
+
+class Rollback extends Error {
+  constructor(readonly outcome: LoadOutcome) {
+    super('rollback');
+  }
+}
+
+/**
+ * Loads every entity of a run in one transaction, in dependency order. The canonical roster
+ * holds either the old or the new state, never half: a preview, a held run, a cancel or any
+ * failure rolls the whole transaction back.
+ */
+export async function loadRun(db: Database, options: LoadOptions): Promise<LoadOutcome> {
+  try {
+    return await db.transaction(async (drizzleTx) => {
+      const tx = sqlSessionOf(drizzleTx);
+      const outcome: LoadOutcome = { stats: {}, held: [], changes: [], truncated: [], applied: false };
+      for (const entity of ENTITY_TYPES) {
+        const scope = options.scopes[entity];
+        if (scope === undefined) continue;
+        await options.throwIfCancelled(drizzleTx);
+        const result = await loadEntity(tx, options.ctx, entity, scope, options.changeCap);
+        outcome.stats[entity] = result.stats;
+        outcome.changes.push(...result.changes);
+        if (result.changesTruncated) outcome.truncated.push(entity);
+        const ratio = result.activeBefore === 0 ? 0 : result.removing / result.activeBefore;
+        if (options.maxDeactivationRatio !== null && ratio > options.maxDeactivationRatio) {
+          outcome.held.push({
+            entity,
+            activeBefore: result.activeBefore,
+            removing: result.removing,
+            ratio,
+            threshold: options.maxDeactivationRatio,
+          });
+        }
+      }
+      if (options.mode === 'preview' || outcome.held.length > 0) throw new Rollback(outcome);
+      await options.throwIfCancelled(drizzleTx);
+      outcome.applied = true;
+      await options.onApplied(drizzleTx, outcome);
+      return outcome;
+    });
+  } catch (error) {
+    if (error instanceof Rollback) return error.outcome;
+    throw error;
+  }
+}

@@ -1,0 +1,261 @@
+import type { Connector } from '../connectors/connector.js';
+import { ConnectorError } from '../connectors/connector.js';
+import type { Database } from '../db/client.js';
+import {
+  InvalidRunStateError,
+  NotFoundError,
+  ProviderDisabledError,
+  SyncAlreadyRunningError,
+} from '../domain/errors.js';
+import { canAccessTenant, type Principal } from '../domain/roles.js';
+import type { Logger } from '../lib/logger.js';
+import { safeError } from '../lib/safe-error.js';
+import { recordAudit } from '../repositories/audit-log-repository.js';
+import { findProvider, type ProviderRow } from '../repositories/providers-repository.js';
+import {
+  createRun,
+  findActiveRun,
+  findLatestRun,
+  findRun,
+  listProviderRuns,
+  listRunChanges,
+  listRunErrors,
+  requestCancel,
+  transitionRun,
+  type RunRow,
+} from '../repositories/runs-repository.js';
+import type { RunTrigger } from '../db/schema/index.js';
+import type { RunExecutor } from './runner.js';
+
+export interface RunServiceDeps {
+  db: Database;
+  runner: RunExecutor;
+  logger: Logger;
+  loadProvider(id: string): Promise<{ row: ProviderRow; config: Record<string, unknown> } | undefined>;
+  createConnector(row: ProviderRow, config: Record<string, unknown>): Connector;
+  /** How long a connection test may take. */
+  testTimeoutMs?: number;
+}
+
+export interface Actor {
+  principal: Principal;
+  requestId?: string | undefined;
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  summary: string;
+  details: Record<string, unknown>;
+  error: { code: string; message: string } | null;
+  durationMs: number;
+}
+
+/** Starting, watching, reviewing and cancelling sync runs, under the tenant rules. */
+export function createRunService(deps: RunServiceDeps) {
+  const visibleProvider = async (actor: Actor, id: string): Promise<ProviderRow> => {
+    const row = await findProvider(deps.db, id);
+    if (row === undefined || !canAccessTenant(actor.principal, row.tenantId)) {
+      throw new NotFoundError('provider', id);
+    }
+    return row;
+  };
+  const visibleRun = async (actor: Actor, id: string): Promise<RunRow> => {
+    const run = await findRun(deps.db, id);
+    if (run === undefined || !canAccessTenant(actor.principal, run.tenantId)) {
+      throw new NotFoundError('run', id);
+    }
+    return run;
+  };
+  const audit = (
+    actor: Actor,
+    tenantId: string,
+    action: string,
+    targetType: string,
+    targetId: string,
+    details = {},
+  ) =>
+    recordAudit(deps.db, {
+      tenantId,
+      actor: actor.principal,
+      action,
+      targetType,
+      targetId,
+      details,
+      requestId: actor.requestId,
+    });
+
+  return {
+    /** Starts a run in the background; refuses a disabled provider and a second run. */
+    async trigger(
+      actor: Actor,
+      providerId: string,
+      options: { dryRun: boolean; trigger?: RunTrigger },
+    ): Promise<RunRow> {
+      const provider = await visibleProvider(actor, providerId);
+      if (!provider.enabled) throw new ProviderDisabledError();
+      const created = await createRun(deps.db, {
+        tenantId: provider.tenantId,
+        providerId,
+        trigger: options.trigger ?? 'MANUAL',
+        triggeredBy: actor.principal.subject,
+        dryRun: options.dryRun,
+      });
+      if (!created.created) throw new SyncAlreadyRunningError(created.active.id, created.active.status);
+      await audit(
+        actor,
+        provider.tenantId,
+        options.dryRun ? 'sync.dry_run' : 'sync.trigger',
+        'run',
+        created.run.id,
+        {
+          providerId,
+        },
+      );
+      deps.runner.submit({ kind: 'sync', runId: created.run.id });
+      return created.run;
+    },
+
+    /** Cancels the provider's running sync: at once if it has not started, else at its next batch. */
+    async cancel(actor: Actor, providerId: string): Promise<RunRow> {
+      const provider = await visibleProvider(actor, providerId);
+      const active = await findActiveRun(deps.db, providerId);
+      if (active === undefined) {
+        throw new InvalidRunStateError('(none)', 'not running', 'PENDING or IN_PROGRESS');
+      }
+      if (active.status === 'HELD') {
+        throw new InvalidRunStateError(active.id, 'HELD', 'running (discard a held run)');
+      }
+      if (active.status === 'PENDING') {
+        const cancelled = await transitionRun(deps.db, active.id, 'PENDING', 'CANCELLED', {
+          finishedAt: new Date(),
+          errorCode: 'cancelled',
+          errorMessage: 'cancelled before it started',
+        });
+        if (cancelled !== undefined) {
+          await audit(actor, provider.tenantId, 'sync.cancel', 'run', active.id, { providerId });
+          return cancelled;
+        }
+      }
+      // Running (or it started just now): it stops at its next batch and rolls back.
+      await requestCancel(deps.db, active.id);
+      await audit(actor, provider.tenantId, 'sync.cancel', 'run', active.id, { providerId });
+      return (await findRun(deps.db, active.id)) ?? active;
+    },
+
+    async status(actor: Actor, providerId: string) {
+      const provider = await visibleProvider(actor, providerId);
+      const active = await findActiveRun(deps.db, providerId);
+      const latest = await findLatestRun(deps.db, providerId);
+      return { provider, active, latest };
+    },
+
+    async listRuns(actor: Actor, providerId: string, page: { limit: number; offset: number }) {
+      await visibleProvider(actor, providerId);
+      return listProviderRuns(deps.db, providerId, page);
+    },
+
+    async getRun(actor: Actor, runId: string, errorsPage: { limit: number; offset: number }) {
+      const run = await visibleRun(actor, runId);
+      const errors = await listRunErrors(deps.db, runId, errorsPage);
+      return { run, errors };
+    },
+
+    async listChanges(
+      actor: Actor,
+      runId: string,
+      filter: { entity?: string | undefined; kind?: string | undefined; limit: number; offset: number },
+    ) {
+      await visibleRun(actor, runId);
+      return listRunChanges(deps.db, runId, filter);
+    },
+
+    /** Applies a held run exactly as staged, in the background. */
+    async approve(actor: Actor, runId: string): Promise<RunRow> {
+      const run = await visibleRun(actor, runId);
+      if (run.status !== 'HELD') throw new InvalidRunStateError(runId, run.status, 'HELD');
+      const approved = await transitionRun(deps.db, runId, 'HELD', 'IN_PROGRESS', {
+        phase: 'approved',
+        reviewedBy: actor.principal.subject,
+        reviewedAt: new Date(),
+        heartbeatAt: new Date(),
+      });
+      if (approved === undefined) {
+        throw new InvalidRunStateError(runId, (await findRun(deps.db, runId))?.status ?? '?', 'HELD');
+      }
+      await audit(actor, run.tenantId, 'run.approve', 'run', runId, { providerId: run.providerId });
+      deps.runner.submit({ kind: 'apply', runId });
+      return approved;
+    },
+
+    /** Drops a held run; the roster stays as it was. */
+    async discard(actor: Actor, runId: string): Promise<RunRow> {
+      const run = await visibleRun(actor, runId);
+      if (run.status !== 'HELD') throw new InvalidRunStateError(runId, run.status, 'HELD');
+      const discarded = await transitionRun(deps.db, runId, 'HELD', 'DISCARDED', {
+        phase: 'done',
+        reviewedBy: actor.principal.subject,
+        reviewedAt: new Date(),
+        finishedAt: new Date(),
+      });
+      if (discarded === undefined) {
+        throw new InvalidRunStateError(runId, (await findRun(deps.db, runId))?.status ?? '?', 'HELD');
+      }
+      await audit(actor, run.tenantId, 'run.discard', 'run', runId, { providerId: run.providerId });
+      return discarded;
+    },
+
+    /** One cheap authenticated look at the provider; a failure is a result, not an error. */
+    async testConnection(actor: Actor, providerId: string): Promise<ConnectionTestResult> {
+      const row = await visibleProvider(actor, providerId);
+      const loaded = await deps.loadProvider(providerId);
+      if (loaded === undefined) throw new NotFoundError('provider', providerId);
+      const started = Date.now();
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), deps.testTimeoutMs ?? 30_000);
+      let result: ConnectionTestResult;
+      try {
+        const connector = deps.createConnector(loaded.row, loaded.config);
+        const report = await Promise.race([
+          connector.testConnection({ signal: abort.signal, logger: deps.logger }),
+          new Promise<never>((_, reject) =>
+            abort.signal.addEventListener('abort', () =>
+              reject(
+                new ConnectorError('timeout', 'the provider did not answer in time', { retryable: true }),
+              ),
+            ),
+          ),
+        ]);
+        result = {
+          ok: true,
+          summary: report.summary,
+          details: report.details,
+          error: null,
+          durationMs: Date.now() - started,
+        };
+      } catch (error) {
+        const code = error instanceof ConnectorError ? error.code : 'internal_error';
+        const message =
+          error instanceof ConnectorError ? error.message : 'the connection test failed unexpectedly';
+        if (!(error instanceof ConnectorError)) {
+          deps.logger.error({ error: safeError(error), providerId }, 'connection test failed');
+        }
+        result = {
+          ok: false,
+          summary: message,
+          details: {},
+          error: { code, message },
+          durationMs: Date.now() - started,
+        };
+      } finally {
+        clearTimeout(timer);
+      }
+      await audit(actor, row.tenantId, 'provider.test', 'provider', providerId, {
+        ok: result.ok,
+        error: result.error?.code ?? null,
+      });
+      return result;
+    },
+  };
+}
+
+export type RunService = ReturnType<typeof createRunService>;
