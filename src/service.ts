@@ -6,8 +6,9 @@ import type { Config } from './config/config.js';
 import { withDevSecrets } from './config/dev-secrets.js';
 import { databaseTargetFromConfig, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
-import { buildDependencies } from './dependencies.js';
+import { buildDependencies, type Dependencies } from './dependencies.js';
 import type { Logger } from './lib/logger.js';
+import { requestCancel } from './repositories/runs-repository.js';
 import { VERSION } from './version.js';
 
 export interface RunningService {
@@ -46,6 +47,7 @@ export async function startService(rawConfig: Config, logger: Logger): Promise<R
       url,
       async close() {
         await app.close();
+        await stopRuns(deps, logger);
         await handle.close();
       },
     };
@@ -53,6 +55,18 @@ export async function startService(rawConfig: Config, logger: Logger): Promise<R
     await handle.close();
     throw error;
   }
+}
+
+/**
+ * Runs this process started must not outlive its database handle: each is asked to cancel (it
+ * stops at its next batch and rolls back, so the roster keeps its previous state) and awaited.
+ */
+async function stopRuns(deps: Dependencies, logger: Logger): Promise<void> {
+  const unfinished = deps.runner.unfinished();
+  if (unfinished.length === 0) return;
+  logger.info({ runs: unfinished.map((t) => t.runId) }, 'cancelling the runs in progress before shutdown');
+  for (const task of unfinished) await requestCancel(deps.handle.db, task.runId);
+  await deps.runner.idle();
 }
 
 /** The command that mints a development token for this server, as the operator would type it. */

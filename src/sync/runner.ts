@@ -15,6 +15,8 @@ export interface RunExecutor {
   submit(task: RunTask): void;
   /** Resolves when nothing is queued or running (tests, graceful shutdown). */
   idle(): Promise<void>;
+  /** Tasks submitted and not yet finished, queued or executing (graceful shutdown cancels them). */
+  unfinished(): RunTask[];
 }
 
 /** Executes tasks in this process, at most `maxConcurrent` at once, the rest in arrival order. */
@@ -24,6 +26,7 @@ export function createInProcessRunner(options: {
   logger: Logger;
 }): RunExecutor {
   const queue: RunTask[] = [];
+  const executing = new Set<RunTask>();
   let running = 0;
   let waiters: (() => void)[] = [];
 
@@ -38,12 +41,14 @@ export function createInProcessRunner(options: {
     while (running < options.maxConcurrent && queue.length > 0) {
       const task = queue.shift()!;
       running += 1;
+      executing.add(task);
       options
         .execute(task)
         .catch((error: unknown) =>
           options.logger.error({ error: safeError(error), ...task }, 'run task failed'),
         )
         .finally(() => {
+          executing.delete(task);
           running -= 1;
           pump();
           settle();
@@ -59,6 +64,9 @@ export function createInProcessRunner(options: {
     idle() {
       if (running === 0 && queue.length === 0) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));
+    },
+    unfinished() {
+      return [...executing, ...queue];
     },
   };
 }
