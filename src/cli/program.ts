@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import type { Config } from '../config/config.js';
 import { VERSION } from '../version.js';
+import { generateCommand } from './commands/generate.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
@@ -20,6 +21,7 @@ export async function runCli(argv: string[], config: Config): Promise<number> {
   tokenCommand(program, config);
   syncCommand(program, config);
   simulateCommand(program, config);
+  generateCommand(program, config);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -73,6 +73,9 @@ export function mutateDistrict(
   const live = countLiveUsers(next);
   const howMany = (rate: number | undefined) => Math.round((rate ?? 0) * live);
   const touched = new Set<number>();
+  // Enrollments added today (reappearances, section switches) are not there to move yet: moving
+  // one would be counted as dropped and added while neither export ever shows it.
+  const yesterdaysRows = next.enrollments.length;
   const summary: MutationSummary = {
     studentsAdded: 0,
     guardiansAdded: 0,
@@ -108,7 +111,7 @@ export function mutateDistrict(
 
   const table = next.enrollments;
   for (let k = howMany(options.enrollmentChanges); k > 0; k--) {
-    const row = pickStudentEnrollment(next, rng);
+    const row = pickStudentEnrollment(next, rng, yesterdaysRows);
     if (row < 0) break;
     summary.enrollmentsDropped++;
     if (switchSection(next, rng, row)) summary.enrollmentsAdded++;
@@ -121,10 +124,10 @@ export function mutateDistrict(
   summary.enrollmentsAdded += added.enrollments;
 
   for (const number of pickUsers(next, rng, howMany(options.duplicateEmails), touched)) {
-    const before = next.enrollments.live;
-    addUserWithDuplicateEmail(next, rng, formatUserId(number));
+    const clash = addUserWithDuplicateEmail(next, rng, formatUserId(number));
     summary.duplicateEmails++;
-    summary.enrollmentsAdded += next.enrollments.live - before;
+    summary.guardiansAdded += clash.guardianSourcedIds.length;
+    summary.enrollmentsAdded += clash.enrollments;
   }
   return { district: next, summary };
 }
@@ -143,10 +146,11 @@ function pickUsers(district: District, rng: Random, count: number, touched: Set<
   return picked;
 }
 
-function pickStudentEnrollment(district: District, rng: Random): number {
+/** A live student enrollment among the first `rows` rows, or -1. */
+function pickStudentEnrollment(district: District, rng: Random, rows: number): number {
   const table = district.enrollments;
-  for (let attempt = 0; attempt < 100 && table.length > 0; attempt++) {
-    const row = rng.int(table.length);
+  for (let attempt = 0; attempt < 100 && rows > 0; attempt++) {
+    const row = rng.int(rows);
     if (!table.isDeleted(row) && kindRole(table.kinds[row] as number) === 'student') return row;
   }
   return -1;

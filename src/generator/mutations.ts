@@ -71,16 +71,18 @@ export function addStudents(district: District, rng: Random, count: number): Add
 
 /**
  * Adds a new student whose email is the same as `existingSourcedId`'s: the clash identity
- * matching must notice rather than merge two people. Returns the new student's sourcedId.
+ * matching must notice rather than merge two people. Returns what was added, the guardians a new
+ * student often brings included, so a day's summary counts them.
  */
 export function addUserWithDuplicateEmail(
   district: District,
   rng: Random,
   existingSourcedId: string,
-): string {
+): AddedStudents {
   const { email } = requireUser(district, existingSourcedId);
   const added: AddedStudents = { studentSourcedIds: [], guardianSourcedIds: [], enrollments: 0 };
-  return addStudent(district, rng, added, email);
+  addStudent(district, rng, added, email);
+  return added;
 }
 
 function addStudent(district: District, rng: Random, added: AddedStudents, email?: string): string {

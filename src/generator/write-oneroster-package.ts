@@ -39,6 +39,9 @@ export const ONEROSTER_HEADERS = {
 
 export type OneRosterFile = keyof typeof ONEROSTER_HEADERS;
 
+/** The manifest's `source.systemName`, by which a folder is known as ours (and may be rewritten). */
+export const GENERATOR_SYSTEM_NAME = 'sis-sync-generator';
+
 /** Every `file.*` row of a 1.1 manifest; those not written are declared absent. */
 // prettier-ignore
 const MANIFEST_FILES = [
@@ -81,7 +84,7 @@ function manifest(): string {
     ['manifest.version', '1.0'],
     ['oneroster.version', '1.1'],
     ...MANIFEST_FILES.map((file) => [`file.${file}`, written.has(file) ? 'bulk' : 'absent']),
-    ['source.systemName', 'sis-sync-generator'],
+    ['source.systemName', GENERATOR_SYSTEM_NAME],
   ];
   return rows.map(encodeRow).join('');
 }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 
@@ -11,7 +12,8 @@ import { DataDirLockedError } from '../../db/data-dir-lock.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { buildDependencies, type Dependencies } from '../../dependencies.js';
 import { ENTITY_TYPES } from '../../domain/entity.js';
-import type { Principal } from '../../domain/roles.js';
+import { TENANT_ID_PATTERN, type Principal } from '../../domain/roles.js';
+import type { RunStatus } from '../../domain/run-status.js';
 import { createLogger } from '../../lib/logger.js';
 import { findRun, listRunErrors, requestCancel, type RunRow } from '../../repositories/runs-repository.js';
 
@@ -23,14 +25,22 @@ interface SyncOptions {
   json: boolean;
 }
 
-/** Exit codes: a script can tell a clean sync from one that needs a look. */
-export const SYNC_EXIT: Record<string, number> = {
+/**
+ * Exit codes: a script can tell a clean sync from one that needs a look. A run the command waited
+ * for can only end in the first five; the others would mean it stopped waiting too early.
+ */
+export const SYNC_EXIT: Readonly<Record<RunStatus, number>> = {
   SUCCESS: 0,
   FAILURE: 1,
   CANCELLED: 1,
   PARTIAL: 2,
   HELD: 3,
+  PENDING: 1,
+  IN_PROGRESS: 1,
+  DISCARDED: 1,
 };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function syncCommand(program: Command, config: Config): void {
   program
@@ -49,6 +59,17 @@ export function syncCommand(program: Command, config: Config): void {
     .action(async (options: SyncOptions) => {
       if ((options.csv === undefined) === (options.provider === undefined)) {
         throw new Error('give exactly one of --csv <path> or --provider <id>');
+      }
+      // Checked before the database opens: a typo must not leave a provider behind for a path
+      // that does not exist, nor reach the database as a malformed id.
+      if (options.provider !== undefined && !UUID.test(options.provider)) {
+        throw new Error(
+          `--provider ${options.provider} is not a provider id (a UUID, as GET /api/v1/tenants/<tenant>/providers lists)`,
+        );
+      }
+      if (options.csv !== undefined) await assertPackagePath(options.csv);
+      if (!new RegExp(TENANT_ID_PATTERN).test(options.tenant)) {
+        throw new Error(`--tenant must match ${TENANT_ID_PATTERN}`);
       }
       const { config: withKeys } = withDevSecrets(config);
       const handle = await openForCli(withKeys);
@@ -81,7 +102,7 @@ export function syncCommand(program: Command, config: Config): void {
             errors.total,
           );
         }
-        process.exitCode = SYNC_EXIT[run.status] ?? 1;
+        process.exitCode = SYNC_EXIT[run.status];
       } finally {
         await handle.close();
       }
@@ -100,6 +121,18 @@ async function openForCli(config: Config): Promise<DatabaseHandle> {
     }
     throw error;
   }
+}
+
+async function assertPackagePath(csv: string): Promise<void> {
+  const localPath = path.resolve(csv);
+  try {
+    const info = await stat(localPath);
+    if (info.isDirectory() || info.isFile()) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(`--csv ${localPath} does not exist; name a OneRoster 1.1 folder or zip file`);
+  }
+  throw new Error(`--csv ${localPath} is neither a folder nor a zip file`);
 }
 
 /** A CSV provider for a local folder, found by its path, or created. */
@@ -145,17 +178,26 @@ async function runWithProgress(
     void requestCancel(handle.db, started.id);
   };
   process.on('SIGINT', onSignal);
+  // One poll at a time: on the embedded database a poll waits behind the load's transaction, and
+  // polls piling up there would all print stale lines (or fail on the closed handle) at the end.
+  let poll: Promise<void> | undefined;
   const timer = interactive
     ? setInterval(() => {
-        void findRun(handle.db, started.id).then((run) => {
-          if (run !== undefined) process.stderr.write(`\r\x1b[K${progressLine(run)}`);
-        });
+        poll ??= findRun(handle.db, started.id)
+          .then((run) => {
+            if (run !== undefined) process.stderr.write(`\r\x1b[K${progressLine(run)}`);
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            poll = undefined;
+          });
       }, 250)
     : undefined;
   try {
     await deps.runner.idle();
   } finally {
     if (timer !== undefined) clearInterval(timer);
+    await poll;
     if (interactive) process.stderr.write('\r\x1b[K');
     process.off('SIGINT', onSignal);
   }
