@@ -1,0 +1,248 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+import type { Logger } from '../../lib/logger.js';
+import { err, ok, type Result } from '../../lib/result.js';
+import { ConnectorError, type ConnectorErrorCode } from '../connector.js';
+import type { AuthStrategy } from './auth.js';
+import { RequestPacer } from './request-pacer.js';
+import { backoffDelay, rateLimitResetMs, retryAfterMs } from './retry-timing.js';
+
+/*
+ * The one outbound HTTP layer of the API connectors (OneRoster REST, ClassLink, Clever).
+ *
+ * Built on Node's own `fetch` (undici inside Node 20) rather than the `undici` package: it gives
+ * everything this layer needs (per-attempt timeouts through AbortSignal, streaming-free text
+ * bodies, connection reuse) with no dependency to keep in step with Node, and tests run it
+ * against real `node:http` servers.
+ *
+ * What it does for every request:
+ * - one timeout per attempt (`timeoutMs`, covering headers and body);
+ * - retries network errors, timeouts, truncated or unparseable 2xx JSON, 408 and 5xx with
+ *   exponential backoff and full jitter, and 429 after `Retry-After` (seconds or HTTP date) or
+ *   Clever's `X-RateLimit-Reset`, each wait capped at `maxRetryAfterMs`; at most `maxRetries`
+ *   retries, then a `ConnectorError` (`provider_unavailable`, `timeout`, `rate_limited`,
+ *   `invalid_payload`) marked retryable for the next run;
+ * - paces requests per provider (`requestsPerSecond`) and holds all of them while Clever's
+ *   `X-RateLimit-Remaining` is 0;
+ * - on 401 asks the auth strategy to refresh once and tries again; a second 401, a 401 with
+ *   nothing to refresh, or a 403 is `auth_failed`, never retried;
+ * - logs the method, the URL path (never the query, which may carry secrets or filters on
+ *   personal data), the status and the wait; never a body, never a header.
+ */
+
+export interface HttpSettings {
+  /** Per attempt, headers and body together. */
+  timeoutMs: number;
+  /** Retries after the first attempt; the hard cap. */
+  maxRetries: number;
+  /** Backoff base: the first retry waits up to this, the n-th up to base * 2^n. */
+  retryBaseMs: number;
+  /** Backoff ceiling. */
+  retryMaxMs: number;
+  /** The longest single wait a provider may ask for (Retry-After, rate-limit reset). */
+  maxRetryAfterMs: number;
+  /** Request starts per second for this provider; null: unpaced. */
+  requestsPerSecond: number | null;
+}
+
+export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
+  timeoutMs: 30_000,
+  maxRetries: 5,
+  retryBaseMs: 500,
+  retryMaxMs: 30_000,
+  maxRetryAfterMs: 120_000,
+  requestsPerSecond: null,
+};
+
+export interface HttpClientDeps {
+  logger: Logger;
+  /** Waits between attempts; tests pass one that records and returns at once. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  now?: () => number;
+  /** In [0, 1), for the jitter. */
+  random?: () => number;
+}
+
+/** A refinement of a final error status from the body (OneRoster's imsx_StatusInfo, Clever's error JSON). */
+export type DescribeFailure = (
+  status: number,
+  body: string,
+) => { code?: ConnectorErrorCode; detail?: string } | undefined;
+
+export interface HttpClientOptions {
+  /** Who is called, for messages: "OneRoster API", "ClassLink". */
+  provider: string;
+  auth: AuthStrategy;
+  settings?: Partial<HttpSettings>;
+  describeFailure?: DescribeFailure;
+}
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST';
+  url: URL;
+  headers?: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  /** Attempts it took, 1 when the first one succeeded. */
+  attempts: number;
+}
+
+export interface HttpClient {
+  readonly provider: string;
+  /** A 2xx response as text. */
+  request(request: HttpRequest): Promise<HttpResponse<string>>;
+  /** A 2xx response parsed as JSON; a body that does not parse is retried, then `invalid_payload`. */
+  requestJson(request: HttpRequest): Promise<HttpResponse<unknown>>;
+}
+
+/** Why one attempt did not succeed, when it may be worth another. */
+interface RetryableFailure {
+  code: ConnectorErrorCode;
+  reason: string;
+  /** What the provider asked for, if anything; otherwise backoff. */
+  waitMs: number | null;
+}
+
+const RETRYABLE_STATUS = (status: number) => status === 408 || status >= 500;
+
+export function createHttpClient(options: HttpClientOptions, deps: HttpClientDeps): HttpClient {
+  const settings: HttpSettings = { ...DEFAULT_HTTP_SETTINGS, ...options.settings };
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const sleep = deps.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
+  const pacer = new RequestPacer(settings.requestsPerSecond, now, sleep);
+  const { provider, auth } = options;
+  const log = deps.logger;
+
+  const cancelled = () => new ConnectorError('cancelled', `${provider}: the request was cancelled`);
+
+  async function send<T>(request: HttpRequest, parse: (text: string) => T): Promise<HttpResponse<T>> {
+    const method = request.method ?? 'GET';
+    const where = `${method} ${request.url.pathname}`;
+    let retries = 0;
+    let refreshed = false;
+    for (;;) {
+      if (request.signal.aborted) throw cancelled();
+      try {
+        await pacer.take(request.signal);
+      } catch {
+        throw cancelled();
+      }
+      const authHeaders = await auth.authorize({ method, url: request.url, signal: request.signal });
+      const timeout = AbortSignal.timeout(settings.timeoutMs);
+      let failure: RetryableFailure;
+      try {
+        const response = await fetch(request.url, {
+          method,
+          headers: { accept: 'application/json', ...request.headers, ...authHeaders },
+          ...(request.body === undefined ? {} : { body: request.body }),
+          signal: AbortSignal.any([request.signal, timeout]),
+          // Never follow a provider's redirect with our credentials to wherever it points.
+          redirect: 'manual',
+        });
+        const text = await response.text();
+        const status = response.status;
+        const reset = rateLimitResetMs(response.headers, now(), true);
+        if (reset !== null) pacer.holdUntil(now() + Math.min(reset, settings.maxRetryAfterMs));
+        if (status >= 200 && status < 300) {
+          const parsed = tryParse(parse, text);
+          if (parsed.ok) {
+            return { status, headers: response.headers, body: parsed.value, attempts: retries + 1 };
+          }
+          failure = {
+            code: 'invalid_payload',
+            reason: `answered ${status} with a body that does not parse (truncated?)`,
+            waitMs: null,
+          };
+        } else if (status === 401 && auth.refresh !== undefined && !refreshed) {
+          refreshed = true;
+          log.info({ provider, request: where }, 'credentials refused (401); refreshing them once');
+          await auth.refresh(request.signal);
+          continue;
+        } else if (status === 401 || status === 403) {
+          const refined = options.describeFailure?.(status, text);
+          throw new ConnectorError(
+            'auth_failed',
+            `${provider}: ${where} was refused (${status}${refined?.detail === undefined ? '' : `: ${refined.detail}`}); check the credentials`,
+          );
+        } else if (status === 429) {
+          const asked =
+            retryAfterMs(response.headers.get('retry-after'), now()) ??
+            rateLimitResetMs(response.headers, now(), false);
+          failure = { code: 'rate_limited', reason: 'answered 429 (rate limited)', waitMs: asked };
+        } else if (RETRYABLE_STATUS(status)) {
+          failure = {
+            code: 'provider_unavailable',
+            reason: `answered ${status}`,
+            waitMs: retryAfterMs(response.headers.get('retry-after'), now()),
+          };
+        } else {
+          const refined = options.describeFailure?.(status, text);
+          const code = refined?.code ?? (status === 404 ? 'not_found' : 'invalid_payload');
+          throw new ConnectorError(
+            code,
+            `${provider}: ${where} answered ${status}${refined?.detail === undefined ? '' : `: ${refined.detail}`}`,
+          );
+        }
+      } catch (error) {
+        if (error instanceof ConnectorError) throw error;
+        if (request.signal.aborted) throw cancelled();
+        failure = timeout.aborted
+          ? { code: 'timeout', reason: `timed out after ${settings.timeoutMs} ms`, waitMs: null }
+          : { code: 'provider_unavailable', reason: `failed (${networkReason(error)})`, waitMs: null };
+      }
+      if (retries >= settings.maxRetries) {
+        throw new ConnectorError(
+          failure.code,
+          `${provider}: ${where} ${failure.reason}; gave up after ${retries + 1} attempts`,
+          { retryable: true },
+        );
+      }
+      const waitMs = Math.min(
+        failure.waitMs ?? backoffDelay(retries, settings.retryBaseMs, settings.retryMaxMs, random),
+        settings.maxRetryAfterMs,
+      );
+      retries += 1;
+      log.warn(
+        { provider, request: where, reason: failure.reason, retry: retries, waitMs },
+        'retrying a provider request',
+      );
+      try {
+        await sleep(waitMs, request.signal);
+      } catch {
+        throw cancelled();
+      }
+    }
+  }
+
+  return {
+    provider,
+    request: (request) => send(request, (text) => text),
+    requestJson: (request) => send(request, (text): unknown => JSON.parse(text)),
+  };
+}
+
+function tryParse<T>(parse: (text: string) => T, text: string): Result<T, unknown> {
+  try {
+    return ok(parse(text));
+  } catch (error) {
+    return err(error);
+  }
+}
+
+/** A network error's code (ECONNRESET, ECONNREFUSED, UND_ERR_SOCKET), never its full text. */
+function networkReason(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== null && current !== undefined; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return error instanceof Error ? error.name : 'network error';
+}
