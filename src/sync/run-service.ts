@@ -2,6 +2,7 @@ import type { Connector } from '../connectors/connector.js';
 import { ConnectorError } from '../connectors/connector.js';
 import type { Database } from '../db/client.js';
 import {
+  ConflictError,
   InvalidRunStateError,
   NotFoundError,
   ProviderDisabledError,
@@ -173,6 +174,10 @@ export function createRunService(deps: RunServiceDeps) {
     async approve(actor: Actor, runId: string): Promise<RunRow> {
       const run = await visibleRun(actor, runId);
       if (run.status !== 'HELD') throw new InvalidRunStateError(runId, run.status, 'HELD');
+      // A deleted provider's roster is not applied any more; its held run can only be discarded.
+      if ((await findProvider(deps.db, run.providerId)) === undefined) {
+        throw new ConflictError(`the provider of run ${runId} was deleted; the run can only be discarded`);
+      }
       const approved = await transitionRun(deps.db, runId, 'HELD', 'IN_PROGRESS', {
         phase: 'approved',
         reviewedBy: actor.principal.subject,

@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { mintDevToken } from '../../src/auth/dev-token.js';
 import type { Principal } from '../../src/domain/roles.js';
+import { createRun, transitionRun, type RunRow } from '../../src/repositories/runs-repository.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
 import { providerBody } from '../support/factories.js';
+import { smallDistrict, writePackage } from '../support/oneroster-package.js';
 import { TEST_SECRETS } from '../support/secrets.js';
+import { rows } from '../support/sync.js';
 
 /*
  * Every /api/v1 route against every kind of caller: no token, broken tokens, a token without a
@@ -27,6 +30,11 @@ interface RouteCase {
   /** Builds the request; creates whatever object it acts on. */
   request(): Promise<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload?: object }>;
   success: number;
+  /**
+   * What a district admin gets for the other tenant: a route that names the tenant refuses it
+   * (403), one that names an object of it does not find it (404, no hint that it exists).
+   */
+  otherTenant?: 'forbidden';
 }
 
 const tenantOf = (target: Target) => (target === 'other' ? OTHER : OWN);
@@ -34,12 +42,51 @@ const makeProvider = async (target: Target) =>
   (await t.deps.providers.create({ principal: platform }, providerBody(tenantOf(target), 'CLEVER') as never))
     .id;
 
+/** Run routes act on a CSV provider over a local package, so a run started here really runs. */
+let packageDir = '';
+let csvProviders = 0;
+const makeCsvProvider = async (target: Target) =>
+  (
+    await t.deps.providers.create(
+      { principal: platform },
+      {
+        tenantId: tenantOf(target),
+        providerType: 'ONEROSTER_CSV',
+        name: `CSV ${++csvProviders}`,
+        config: { localPath: packageDir },
+      },
+    )
+  ).id;
+
+/** A run no worker picks up: PENDING, or moved on to IN_PROGRESS, or HELD for review. */
+async function makeRun(target: Target, status: 'PENDING' | 'IN_PROGRESS' | 'HELD'): Promise<RunRow> {
+  const providerId = await makeCsvProvider(target);
+  const created = await createRun(t.handle.db, {
+    tenantId: tenantOf(target),
+    providerId,
+    trigger: 'MANUAL',
+    triggeredBy: 'setup',
+    dryRun: false,
+  });
+  if (!created.created) throw new Error('a fresh provider already had a run');
+  if (status === 'PENDING') return created.run;
+  const started = await transitionRun(t.handle.db, created.run.id, 'PENDING', 'IN_PROGRESS');
+  if (status === 'IN_PROGRESS') return started!;
+  // Held with an empty plan: approving it applies nothing and ends in SUCCESS.
+  const held = await transitionRun(t.handle.db, created.run.id, 'IN_PROGRESS', 'HELD', {
+    phase: 'held',
+    heldReason: { entities: [], plan: { scopes: {}, pulled: [], incomplete: [] } },
+  });
+  return held!;
+}
+
 const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteCase[] => [
   {
     name: `GET /tenants/:tenantId/providers (${target} tenant)`,
     target,
     request: () => Promise.resolve({ method: 'GET', url: `/api/v1/tenants/${tenantOf(target)}/providers` }),
     success: 200,
+    otherTenant: 'forbidden',
   },
   {
     name: `POST /providers (${target} tenant)`,
@@ -47,6 +94,7 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
     request: () =>
       Promise.resolve({ method: 'POST', url: '/api/v1/providers', payload: providerBody(tenantOf(target)) }),
     success: 201,
+    otherTenant: 'forbidden',
   },
   {
     name: `GET /providers/:id (${target} tenant)`,
@@ -69,6 +117,87 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
     target,
     request: async () => ({ method: 'DELETE', url: `/api/v1/providers/${await makeProvider(target)}` }),
     success: 204,
+  },
+  {
+    name: `POST /providers/:id/sync (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'POST', url: `/api/v1/providers/${await makeCsvProvider(target)}/sync` }),
+    success: 202,
+  },
+  {
+    name: `POST /providers/:id/sync?dryRun=true (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'POST',
+      url: `/api/v1/providers/${await makeCsvProvider(target)}/sync?dryRun=true`,
+    }),
+    success: 202,
+  },
+  {
+    name: `POST /providers/:id/sync/cancel (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'POST',
+      url: `/api/v1/providers/${(await makeRun(target, 'IN_PROGRESS')).providerId}/sync/cancel`,
+    }),
+    success: 202,
+  },
+  {
+    name: `GET /providers/:id/sync/status (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'GET',
+      url: `/api/v1/providers/${(await makeRun(target, 'IN_PROGRESS')).providerId}/sync/status`,
+    }),
+    success: 200,
+  },
+  {
+    name: `GET /providers/:id/runs (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'GET',
+      url: `/api/v1/providers/${(await makeRun(target, 'PENDING')).providerId}/runs?limit=5`,
+    }),
+    success: 200,
+  },
+  {
+    name: `POST /providers/:id/test (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'POST', url: `/api/v1/providers/${await makeCsvProvider(target)}/test` }),
+    success: 200,
+  },
+  {
+    name: `GET /runs/:runId (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'GET', url: `/api/v1/runs/${(await makeRun(target, 'PENDING')).id}` }),
+    success: 200,
+  },
+  {
+    name: `GET /runs/:runId/changes (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'GET',
+      url: `/api/v1/runs/${(await makeRun(target, 'HELD')).id}/changes`,
+    }),
+    success: 200,
+  },
+  {
+    name: `POST /runs/:runId/approve (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'POST',
+      url: `/api/v1/runs/${(await makeRun(target, 'HELD')).id}/approve`,
+    }),
+    success: 202,
+  },
+  {
+    name: `POST /runs/:runId/discard (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'POST',
+      url: `/api/v1/runs/${(await makeRun(target, 'HELD')).id}/discard`,
+    }),
+    success: 200,
   },
 ]);
 routes.push({
@@ -98,7 +227,7 @@ function expected(caller: string, route: RouteCase): { status: number; code?: st
     case 'district admin':
       if (route.target !== 'other') return { status: route.success };
       // Naming another tenant is refused; asking for another tenant's object is "not found".
-      return route.name.startsWith('GET /tenants') || route.name.startsWith('POST')
+      return route.otherTenant === 'forbidden'
         ? { status: 403, code: 'forbidden' }
         : { status: 404, code: 'not_found' };
     default:
@@ -123,6 +252,7 @@ beforeAll(async () => {
   t = await createTestApp({
     jwt: { secret: TEST_SECRETS.jwtSecret, jwksUrl: undefined, issuer: 'sis-sync-test', audience: undefined },
   });
+  packageDir = writePackage(smallDistrict());
   const sign = (
     claims: Record<string, unknown>,
     secret: string = TEST_SECRETS.jwtSecret,
@@ -166,11 +296,21 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
+/** What a request could change: runs, providers, and the audit log. */
+const trace = async () => ({
+  runs: await rows(t, 'SELECT id, status, cancel_requested_at, reviewed_by FROM sis_sync_runs ORDER BY id'),
+  providers: await rows(t, 'SELECT id, enabled, updated_at, deleted_at FROM sis_providers ORDER BY id'),
+  audit: await rows(t, 'SELECT count(*)::int AS n FROM audit_log'),
+});
+
 describe(`role x tenant matrix on ${driver}`, () => {
   for (const route of routes) {
     describe(route.name, () => {
       it.each(callers)('%s', async (caller) => {
         const request = await route.request();
+        // Runs an earlier case started finish first, so the trace below sees only this request.
+        await t.deps.runner.idle();
+        const before = await trace();
         const token = tokens[caller];
         const res = await t.app.inject({
           ...request,
@@ -181,6 +321,8 @@ describe(`role x tenant matrix on ${driver}`, () => {
         if (want.code !== undefined) {
           expect(res.json().error.code).toBe(want.code);
           expect(res.json().error.requestId).toBe(res.headers['x-request-id']);
+          // A refused request changes nothing and audits nothing.
+          expect(await trace()).toEqual(before);
         }
       });
     });

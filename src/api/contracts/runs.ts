@@ -87,6 +87,7 @@ export const RunChangeSchema = Type.Object({
   externalId: Type.String(),
   label: nullable(Type.String()),
 });
+export type RunChange = Static<typeof RunChangeSchema>;
 export const RunChangeListSchema = Type.Object({ changes: Type.Array(RunChangeSchema), ...page });
 
 export const SyncStatusSchema = Type.Object({

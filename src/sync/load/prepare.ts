@@ -135,10 +135,18 @@ async function checkReference(
 /**
  * Design rule order for users with no link from this provider: (1) the link itself, handled by
  * load; (2) email, trimmed and case-folded; (3) student number, for students. Two candidates
- * for a rule, a candidate another record of this pull already stands for, or two records of this
- * pull wanting one candidate: an ambiguity, reported, never a silent merge.
+ * for a rule, a candidate another record of this provider still stands for, or two records of
+ * this pull wanting one candidate: an ambiguity, reported, never a silent merge.
  */
 async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<void> {
+  // A record of this provider keeps standing for its user unless this run takes it away: a
+  // tombstone, or its absence from a complete snapshot. A delta that does not resend it leaves it.
+  const resent = `EXISTS (SELECT 1 FROM sis_raw_users s WHERE s.run_id = $1 AND s.external_id = l.external_id
+                          AND s.status = 'active')`;
+  const stillLinked = ctx.completeSnapshots.has('users')
+    ? resent
+    : `NOT EXISTS (SELECT 1 FROM sis_raw_users s WHERE s.run_id = $1 AND s.external_id = l.external_id
+                   AND s.status = 'tobedeleted')`;
   await session.query(
     `CREATE TEMP TABLE user_match ON COMMIT DROP AS
      WITH unlinked AS (
@@ -188,9 +196,10 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
      FROM user_match m
      LEFT JOIN LATERAL (
        SELECT l.external_id FROM sis_external_links l
-       JOIN sis_raw_users s ON s.run_id = $1 AND s.external_id = l.external_id AND s.status = 'active'
        WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = 'users' AND l.active
          AND l.entity_id = m.candidates[1] AND cardinality(m.candidates) = 1
+         AND ${stillLinked}
+       ORDER BY l.external_id
        LIMIT 1
      ) other ON true`,
     params(ctx),

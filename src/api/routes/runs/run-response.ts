@@ -1,5 +1,6 @@
+import { ENTITY_TYPES } from '../../../domain/entity.js';
 import type { RunChangeRow, RunErrorRow, RunRow } from '../../../repositories/runs-repository.js';
-import type { Run, RunError } from '../../contracts/runs.js';
+import type { Run, RunChange, RunError } from '../../contracts/runs.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -53,10 +54,13 @@ export function toRunErrorResponse(error: RunErrorRow): RunError {
   };
 }
 
-export function toRunChangeResponse(change: RunChangeRow) {
+export function toRunChangeResponse(change: RunChangeRow): RunChange {
+  // The column is text; the engine only writes entity types, so anything else is a bug.
+  const entity = ENTITY_TYPES.find((e) => e === change.entity);
+  if (entity === undefined) throw new Error(`run change ${change.id} names no entity type`);
   return {
     id: change.id,
-    entity: change.entity as never,
+    entity,
     kind: change.kind,
     entityId: change.entityId,
     externalId: change.externalId,
