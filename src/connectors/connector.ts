@@ -73,6 +73,12 @@ export interface ExtractSession {
   readonly sourceInfo: Record<string, unknown>;
   /** Problems that apply to the whole pull but stop nothing (unknown files, quirks). */
   readonly warnings: RecordError[];
+  /**
+   * Where the next pull may resume (Clever: the newest event id), for an engine that keeps it
+   * once this run is loaded and passes it back as `ConnectorContext.checkpoint`. Optional:
+   * connectors without deltas, and engines that do not keep it, ignore it.
+   */
+  readonly checkpoint?: string | null;
   /** Batches of mapped records; reports incompleteness through `onIncomplete`. */
   extract<E extends EntityType>(
     entity: E,
@@ -84,6 +90,8 @@ export interface ExtractSession {
 export interface ConnectorContext {
   signal: AbortSignal;
   logger: Logger;
+  /** The `checkpoint` of the last loaded run of this provider; absent or null: pull everything. */
+  checkpoint?: string | null;
 }
 
 /** A provider, ready to use: built from its config by the registry's factory. */
