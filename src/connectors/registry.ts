@@ -1,7 +1,9 @@
 import type { TSchema } from 'typebox';
 
 import type { ProviderType } from '../domain/provider-type.js';
+import { createClassLinkConnector } from './classlink/classlink-connector.js';
 import { checkClassLinkConfig, classlinkConfigSchema, type ClassLinkConfig } from './classlink/config.js';
+import { createCleverConnector } from './clever/clever-connector.js';
 import { checkCleverConfig, cleverConfigSchema, type CleverConfig } from './clever/config.js';
 import type { ConfigIssue, ConfigRulesContext } from './config-schema.js';
 import type { Connector, ConnectorDeps } from './connector.js';
@@ -10,6 +12,7 @@ import {
   oneRosterApiConfigSchema,
   type OneRosterApiConfig,
 } from './oneroster-api/config.js';
+import { createOneRosterApiConnector } from './oneroster-api/oneroster-api-connector.js';
 import { createOneRosterCsvConnector } from './oneroster-csv/csv-connector.js';
 import {
   checkOneRosterCsvConfig,
@@ -42,6 +45,7 @@ const clever: ProviderDefinition<CleverConfig> = {
   configSchema: cleverConfigSchema,
   checkConfig: checkCleverConfig,
   serverPaths: none,
+  createConnector: (config, deps) => createCleverConnector(config, deps),
 };
 
 const classlink: ProviderDefinition<ClassLinkConfig> = {
@@ -51,6 +55,7 @@ const classlink: ProviderDefinition<ClassLinkConfig> = {
   configSchema: classlinkConfigSchema,
   checkConfig: checkClassLinkConfig,
   serverPaths: none,
+  createConnector: (config, deps) => createClassLinkConnector(config, deps),
 };
 
 const oneRosterApi: ProviderDefinition<OneRosterApiConfig> = {
@@ -60,6 +65,7 @@ const oneRosterApi: ProviderDefinition<OneRosterApiConfig> = {
   configSchema: oneRosterApiConfigSchema,
   checkConfig: checkOneRosterApiConfig,
   serverPaths: none,
+  createConnector: (config, deps) => createOneRosterApiConnector(config, deps),
 };
 
 const oneRosterCsv: ProviderDefinition<OneRosterCsvConfig> = {

@@ -8,6 +8,7 @@ import {
   type ConfigIssue,
   type ConfigRulesContext,
 } from '../config-schema.js';
+import { oneRosterRestFields } from '../oneroster/rest-config.js';
 
 export const CLASSLINK_PROXY_ROOT = 'https://oneroster-proxy.classlink.io';
 
@@ -47,6 +48,7 @@ export const classlinkConfigSchema = Type.Object(
     tokenUrl: Type.Optional(
       httpUrl('Token endpoint override, for Roster Servers that issue OAuth 2 tokens.'),
     ),
+    ...oneRosterRestFields,
   },
   { additionalProperties: false, title: 'ClassLink config' },
 );

@@ -8,6 +8,7 @@ import {
   type ConfigIssue,
   type ConfigRulesContext,
 } from '../config-schema.js';
+import { oneRosterRestFields } from '../oneroster/rest-config.js';
 
 export const oneRosterApiConfigSchema = Type.Object(
   {
@@ -34,6 +35,7 @@ export const oneRosterApiConfigSchema = Type.Object(
         description: 'How the OAuth 2 client authenticates at the token endpoint: HTTP Basic or form fields.',
       }),
     ),
+    ...oneRosterRestFields,
   },
   { additionalProperties: false, title: 'OneRoster 1.1 REST config' },
 );

@@ -1,0 +1,245 @@
+import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
+import type { ExtractedRecord, RecordError } from '../../domain/records.js';
+import type { ProviderType } from '../../domain/provider-type.js';
+import type {
+  ConnectionReport,
+  Connector,
+  ConnectorContext,
+  ExtractBatch,
+  ExtractMode,
+  ExtractSession,
+} from '../connector.js';
+import type { AuthStrategy } from '../http/auth.js';
+import { createHttpClient, type HttpClientDeps, type HttpSettings } from '../http/http-client.js';
+import { CREDENTIAL_FIELDS, ONEROSTER_ENTITIES, mapOneRosterRow } from './entities.js';
+import { createOneRosterRestClient, type OneRosterRestClient } from './rest-client.js';
+import { restObjectToRow } from './rest-row.js';
+import { describeImsxFailure } from './rest-status.js';
+
+/*
+ * A connector over a OneRoster 1.1 REST server, shared by ONEROSTER_API and CLASSLINK: they
+ * differ only in how the base URL and the credentials are configured. Objects are mapped by the
+ * same OneRoster mapping as CSV rows.
+ */
+
+export interface DeltaPolicy {
+  /** Ask for `dateLastModified>` changes when the engine tells when the last pull started. */
+  enabled: boolean;
+  /** A full pull at least this often: deltas never reveal records a provider silently dropped. */
+  fullPullEveryHours: number;
+  /** Subtracted from the last pull's start: clock skew and second-granular timestamps. */
+  overlapSeconds: number;
+}
+
+export interface OneRosterRestOptions {
+  type: ProviderType;
+  /** "OneRoster API", "ClassLink": for messages. */
+  label: string;
+  baseUrl: string;
+  /** Built per session, so an OAuth 2 token lives as long as one pull. */
+  auth: (deps: HttpClientDeps) => AuthStrategy;
+  settings: HttpSettings;
+  pageSize: number;
+  delta: DeltaPolicy;
+  /** Extra facts for run records (mode, tenant). Never a credential. */
+  sourceInfo?: Record<string, unknown>;
+  /** Test seam for the HTTP waits; production leaves it out. */
+  httpDeps?: Omit<HttpClientDeps, 'logger'>;
+}
+
+const BATCH_SIZE = 1000;
+
+export function createOneRosterRestConnector(options: OneRosterRestOptions): Connector {
+  const clientFor = (ctx: ConnectorContext): OneRosterRestClient => {
+    const deps: HttpClientDeps = { ...options.httpDeps, logger: ctx.logger };
+    const http = createHttpClient(
+      {
+        provider: options.label,
+        auth: options.auth(deps),
+        settings: options.settings,
+        describeFailure: describeImsxFailure,
+      },
+      deps,
+    );
+    return createOneRosterRestClient({ baseUrl: options.baseUrl, http, pageSize: options.pageSize });
+  };
+
+  return {
+    type: options.type,
+
+    async testConnection(ctx): Promise<ConnectionReport> {
+      const client = clientFor(ctx);
+      const orgs = await client.first('schools', 100, ctx.signal);
+      const users = await client.first('users', 1, ctx.signal);
+      const names = orgs.objects
+        .map((o) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {}))
+        .sort((a, b) => (a.type === 'district' ? -1 : b.type === 'district' ? 1 : 0))
+        .map((o) => (typeof o.name === 'string' ? o.name : null))
+        .filter((n): n is string => n !== null);
+      const userCount =
+        users.total === null ? 'an unknown number of users' : `${users.total.toLocaleString('en-US')} users`;
+      return {
+        summary: `${options.label} OneRoster 1.1 at ${options.baseUrl}: ${names[0] ?? 'no orgs'}${
+          orgs.total === null ? '' : ` (${orgs.total} orgs)`
+        }, ${userCount}`,
+        details: {
+          baseUrl: options.baseUrl,
+          orgNames: names.slice(0, 20),
+          orgCount: orgs.total,
+          userCount: users.total,
+        },
+      };
+    },
+
+    open(ctx): Promise<ExtractSession> {
+      const client = clientFor(ctx);
+      const startedAt = new Date();
+      const previous = parseCheckpoint(ctx.checkpoint);
+      const since = deltaSince(options.delta, previous, startedAt);
+      const mode: ExtractMode = since === null ? 'snapshot' : 'delta';
+      const modes = Object.fromEntries(ENTITY_TYPES.map((e) => [e, mode])) as Record<EntityType, ExtractMode>;
+      const filter = since === null ? undefined : `dateLastModified>'${since.toISOString()}'`;
+      let incomplete = false;
+      const session: ExtractSession = {
+        modes,
+        sourceInfo: {
+          format: 'OneRoster 1.1 REST',
+          baseUrl: options.baseUrl,
+          pull: since === null ? 'full' : `changes since ${since.toISOString()}`,
+          ...options.sourceInfo,
+        },
+        warnings: [],
+        // Where the next pull may start from. After an incomplete pull there is no safe point to
+        // resume from, so the next pull is a full one.
+        get checkpoint() {
+          if (incomplete) return null;
+          const lastFullPullAt = since === null ? startedAt : (previous?.lastFullPullAt ?? startedAt);
+          return formatCheckpoint({ startedAt, lastFullPullAt });
+        },
+        extract: (entity, onIncomplete) =>
+          extractCollection(client, entity, mode === 'delta', filter, ctx.signal, (problem) => {
+            incomplete = true;
+            onIncomplete(problem);
+          }),
+        close: () => Promise.resolve(),
+      };
+      return Promise.resolve(session);
+    },
+  };
+}
+
+export interface RestCheckpoint {
+  /** When the last loaded pull started: changes after it are what a delta asks for. */
+  startedAt: Date;
+  lastFullPullAt: Date;
+}
+
+export function formatCheckpoint(checkpoint: RestCheckpoint): string {
+  return JSON.stringify({
+    oneRosterRest: 1,
+    startedAt: checkpoint.startedAt.toISOString(),
+    lastFullPullAt: checkpoint.lastFullPullAt.toISOString(),
+  });
+}
+
+/** A checkpoint this connector wrote; anything else (another connector's, garbage) is none. */
+export function parseCheckpoint(text: string | null | undefined): RestCheckpoint | null {
+  if (text === null || text === undefined) return null;
+  try {
+    const value = JSON.parse(text) as {
+      oneRosterRest?: unknown;
+      startedAt?: unknown;
+      lastFullPullAt?: unknown;
+    };
+    if (
+      value.oneRosterRest !== 1 ||
+      typeof value.startedAt !== 'string' ||
+      typeof value.lastFullPullAt !== 'string'
+    ) {
+      return null;
+    }
+    const startedAt = new Date(value.startedAt);
+    const lastFullPullAt = new Date(value.lastFullPullAt);
+    return Number.isNaN(startedAt.getTime()) || Number.isNaN(lastFullPullAt.getTime())
+      ? null
+      : { startedAt, lastFullPullAt };
+  } catch {
+    return null;
+  }
+}
+
+/** When a delta pull may be asked for, the time it starts from; null for a full pull. */
+export function deltaSince(policy: DeltaPolicy, previous: RestCheckpoint | null, now: Date): Date | null {
+  if (!policy.enabled || previous === null) return null;
+  if (now.getTime() - previous.lastFullPullAt.getTime() >= policy.fullPullEveryHours * 3600_000) return null;
+  return new Date(previous.startedAt.getTime() - policy.overlapSeconds * 1000);
+}
+
+async function* extractCollection<E extends EntityType>(
+  client: OneRosterRestClient,
+  entity: E,
+  delta: boolean,
+  filter: string | undefined,
+  signal: AbortSignal,
+  onIncomplete: Parameters<ExtractSession['extract']>[1],
+): AsyncGenerator<ExtractBatch<E>> {
+  const spec = ONEROSTER_ENTITIES[entity];
+  const pages = client.pages(entity, { ...(filter === undefined ? {} : { filter }), signal }, (problem) =>
+    onIncomplete({
+      entity,
+      code: problem.code,
+      message: problem.message,
+      source: { file: problem.path, page: `offset=${problem.offset}` },
+    }),
+  );
+  let batch: ExtractBatch<E> = { records: [], errors: [] };
+  for await (const page of pages) {
+    page.objects.forEach((object, index) => {
+      const source = { file: page.path, page: `offset=${page.offset}`, line: page.offset + index + 1 };
+      const converted = restObjectToRow(spec, object);
+      const mapped = mapOneRosterRow(spec, converted.row, delta);
+      const problems = [
+        ...converted.problems.map((p) => ({ field: p.field, code: 'invalid_value', message: p.message })),
+        ...mapped.problems,
+      ];
+      if (problems.length > 0) {
+        for (const p of problems) {
+          batch.errors.push(recordError(mapped.externalId, p, page.path, page.offset + index, source));
+        }
+        return;
+      }
+      if (mapped.externalId === null) return;
+      const raw: Record<string, unknown> = { ...(object as Record<string, unknown>) };
+      for (const field of CREDENTIAL_FIELDS) delete raw[field];
+      const record: ExtractedRecord<E> = {
+        externalId: mapped.externalId,
+        deleted: mapped.deleted,
+        data: mapped.data,
+        raw,
+        source,
+      };
+      batch.records.push(record);
+    });
+    if (batch.records.length + batch.errors.length >= BATCH_SIZE) {
+      yield batch;
+      batch = { records: [], errors: [] };
+    }
+  }
+  if (batch.records.length + batch.errors.length > 0) yield batch;
+}
+
+function recordError(
+  externalId: string | null,
+  problem: { field: string; code: string; message: string },
+  path: string,
+  position: number,
+  source: RecordError['source'],
+): RecordError {
+  return {
+    externalId,
+    field: problem.field === '' ? null : problem.field,
+    code: problem.code,
+    message: `${path} item ${position + 1}${externalId === null ? '' : ` (${externalId})`}: ${problem.message}`,
+    source,
+  };
+}
