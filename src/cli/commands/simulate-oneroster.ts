@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+
+import { InvalidArgumentError, type Command } from 'commander';
+
+import {
+  generateDistrictSource,
+  loadDistrictSource,
+  type DistrictSource,
+} from '../../simulators/district-source.js';
+import { parseFaults } from '../../simulators/oneroster/faults.js';
+import { startOneRosterServer } from '../../simulators/oneroster/oneroster-server.js';
+
+/*
+ * `sis-sync simulate oneroster` and `sis-sync simulate classlink`: a OneRoster 1.1 REST server
+ * over a generated district or a OneRoster CSV folder, printing a provider config that works.
+ */
+
+interface Options {
+  port: number;
+  host: string;
+  students?: number;
+  from?: string;
+  seed: number;
+  faults?: string;
+  retryAfter: number;
+  proxy?: boolean;
+}
+
+export function simulateOneRoster(simulate: Command): void {
+  for (const flavor of ['oneroster', 'classlink'] as const) {
+    const command = simulate
+      .command(flavor)
+      .description(
+        flavor === 'oneroster'
+          ? 'serve a district as a OneRoster 1.1 REST server (OAuth 1.0a HMAC-SHA1/SHA256 or OAuth 2)'
+          : 'serve a district as a ClassLink Roster Server (OAuth 1.0a HMAC-SHA256; --proxy: bearer token)',
+      )
+      .option('--port <port>', 'port to listen on (0: any free port)', parseInteger, 8700)
+      .option('--host <address>', 'address to listen on', '127.0.0.1')
+      .option('--students <n>', 'generate a district of this many students', parseInteger)
+      .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
+      .option('--seed <n>', 'generator seed', parseInteger, 1)
+      .option(
+        '--faults <spec>',
+        'inject faults: kind[:times][@collection][+skip],... (429, 500, 503, slow, reset, truncate, short, expire, noenvelope)',
+        parseFaultSpec,
+      )
+      .option('--retry-after <seconds>', 'Retry-After of injected 429s', parseInteger, 1);
+    if (flavor === 'classlink') {
+      command.option('--proxy', 'serve as the ClassLink OneRoster proxy (bearer token)');
+    }
+    command.action(async (options: Options) => {
+      if ((options.students === undefined) === (options.from === undefined)) {
+        throw new InvalidArgumentError('give exactly one of --students N or --from DIR');
+      }
+      let source: DistrictSource;
+      let cleanup: () => Promise<void> = () => Promise.resolve();
+      if (options.from !== undefined) {
+        source = await loadDistrictSource(options.from);
+      } else {
+        const generated = await generateDistrictSource({
+          students: options.students ?? 0,
+          seed: options.seed,
+        });
+        source = generated.source;
+        cleanup = () => generated.cleanup();
+      }
+      const clientId = `sim-${randomBytes(4).toString('hex')}`;
+      const clientSecret = randomBytes(18).toString('base64url');
+      const bearer = randomBytes(24).toString('base64url');
+      const applicationId = 'c2ltdWxhdG9y%3D';
+      const proxy = options.proxy === true;
+      const server = await startOneRosterServer({
+        source,
+        port: options.port,
+        host: options.host,
+        ...(proxy ? { basePath: `/${applicationId}/ims/oneroster/v1p1`, bearerTokens: [bearer] } : {}),
+        clients: new Map([[clientId, clientSecret]]),
+        signatureMethods: flavor === 'classlink' ? ['HMAC-SHA256'] : ['HMAC-SHA1', 'HMAC-SHA256'],
+        retryAfterSeconds: options.retryAfter,
+        ...(options.faults === undefined ? {} : { faults: options.faults }),
+      });
+      const config =
+        flavor === 'oneroster'
+          ? {
+              baseUrl: server.baseUrl,
+              authMethod: 'oauth1',
+              signatureMethod: 'HMAC-SHA256',
+              clientId,
+              clientSecret,
+            }
+          : proxy
+            ? { mode: 'proxy', applicationId, accessToken: bearer, baseUrl: server.baseUrl }
+            : { mode: 'direct', baseUrl: server.baseUrl, clientId, clientSecret };
+      const counts = Object.entries(source.collections)
+        .map(([name, list]) => `${name} ${list.length}`)
+        .join(', ');
+      console.log(
+        [
+          `${flavor === 'oneroster' ? 'OneRoster 1.1 REST' : proxy ? 'ClassLink proxy' : 'ClassLink Roster Server'} simulator: ${source.name}`,
+          `  base URL:  ${server.baseUrl}`,
+          `  serving:   ${counts}`,
+          ...(flavor === 'oneroster'
+            ? [`  OAuth 2:   token URL ${server.tokenUrl} (same client id and secret)`]
+            : []),
+          ...(options.faults === undefined ? [] : [`  faults:    ${options.faults}`]),
+          '',
+          `${flavor === 'oneroster' ? 'ONEROSTER_API' : 'CLASSLINK'} provider config:`,
+          JSON.stringify(config, null, 2),
+          '',
+          'Ctrl-C stops it.',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await server.close();
+      await cleanup();
+    });
+  }
+}
+
+function parseInteger(raw: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError('a whole number');
+  return Number(raw);
+}
+
+function parseFaultSpec(raw: string): string {
+  try {
+    parseFaults(raw);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return raw;
+}
+
+function parseFolder(raw: string): string {
+  const folder = path.resolve(raw);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    // Reported below, with the path.
+  }
+  if (!isFolder) throw new InvalidArgumentError(`${folder} is not a folder`);
+  return folder;
+}

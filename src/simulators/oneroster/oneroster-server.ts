@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { idOf, type DistrictSource, type JsonObject, type OneRosterCollection } from '../district-source.js';
+import { parseFaults, takeFault, type Fault } from './faults.js';
+import { createOAuth1Verifier } from './oauth1-verifier.js';
+
+/*
+ * A OneRoster 1.1 REST server over a district source, speaking the protocol as real servers do
+ * (providers.md 2): envelopes keyed by entity, limit/offset paging with X-Total-Count and Link,
+ * `filter` on a field, OAuth 1.0a verification (bad signatures, stale timestamps and reused
+ * nonces refused with imsx 401 bodies), an OAuth 2 client-credentials token endpoint, static
+ * bearer tokens (ClassLink's proxy), and injected faults.
+ */
+
+export interface OneRosterServerOptions {
+  source: DistrictSource;
+  port?: number;
+  host?: string;
+  /** Where the OneRoster root is served: `/ims/oneroster/v1p1`, or a proxy's `/<appId>/ims/oneroster/v1p1`. */
+  basePath?: string;
+  /** OAuth 1.0a and OAuth 2 clients: id -> secret. */
+  clients: ReadonlyMap<string, string>;
+  signatureMethods: readonly string[];
+  /** Accepted static bearer tokens (the ClassLink proxy's). */
+  bearerTokens?: readonly string[];
+  tokenTtlSeconds?: number;
+  faults?: string;
+  /** Retry-After sent with injected 429s. */
+  retryAfterSeconds?: number;
+  /** How long a `slow` fault holds its answer. */
+  slowMs?: number;
+  maxLimit?: number;
+}
+
+export interface RunningOneRosterServer {
+  host: string;
+  port: number;
+  /** `http://host:port` + basePath. */
+  baseUrl: string;
+  tokenUrl: string;
+  /** Data requests answered, by collection, faults included. */
+  requests: Map<string, number>;
+  close(): Promise<void>;
+}
+
+const COLLECTIONS: Record<
+  string,
+  { collection: OneRosterCollection; key: string; keep?: (o: JsonObject) => boolean }
+> = {
+  orgs: { collection: 'orgs', key: 'orgs' },
+  schools: { collection: 'orgs', key: 'orgs', keep: (o) => o.type === 'school' },
+  academicSessions: { collection: 'academicSessions', key: 'academicSessions' },
+  terms: { collection: 'academicSessions', key: 'academicSessions', keep: (o) => o.type === 'term' },
+  courses: { collection: 'courses', key: 'courses' },
+  classes: { collection: 'classes', key: 'classes' },
+  users: { collection: 'users', key: 'users' },
+  students: { collection: 'users', key: 'users', keep: (o) => o.role === 'student' },
+  teachers: { collection: 'users', key: 'users', keep: (o) => o.role === 'teacher' },
+  enrollments: { collection: 'enrollments', key: 'enrollments' },
+};
+
+export async function startOneRosterServer(options: OneRosterServerOptions): Promise<RunningOneRosterServer> {
+  const basePath = (options.basePath ?? '/ims/oneroster/v1p1').replace(/\/+$/, '');
+  const verifier = createOAuth1Verifier({
+    consumers: options.clients,
+    signatureMethods: options.signatureMethods,
+  });
+  const faults: Fault[] = parseFaults(options.faults ?? '');
+  const tokens = new Map<string, number>();
+  const bearers = new Set(options.bearerTokens ?? []);
+  const requests = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  const ttl = options.tokenTtlSeconds ?? 3600;
+
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      if (body.length < 64 * 1024) body += chunk.toString();
+    });
+    req.on('end', () => {
+      try {
+        handle(req, res, body);
+      } catch {
+        status(res, 500, 'internal_server_error', 'the simulator failed');
+      }
+    });
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    if (req.method === 'POST' && url.pathname === '/token') return issueToken(req, res, body);
+    if (req.method !== 'GET') return status(res, 405, 'unsupported', 'only GET is served');
+    const rest = url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length + 1) : null;
+    const route = rest === null ? undefined : COLLECTIONS[rest];
+    if (route === undefined || rest === null) return status(res, 404, 'unknownobject', 'no such endpoint');
+    const denied = authenticate(req);
+    if (denied !== null) return status(res, 401, 'unauthorisedrequest', denied);
+    requests.set(rest, (requests.get(rest) ?? 0) + 1);
+
+    const fault = takeFault(faults, rest);
+    switch (fault?.kind) {
+      case '429':
+        res.writeHead(429, {
+          'retry-after': String(options.retryAfterSeconds ?? 1),
+          'content-type': 'application/json',
+        });
+        res.end(JSON.stringify(imsx('server_busy', 'too many requests')));
+        return;
+      case '500':
+      case '503':
+        return status(res, Number(fault.kind), 'internal_server_error', 'injected failure');
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'slow': {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!res.destroyed) serveCollection(url, route, res, false);
+        }, options.slowMs ?? 3000);
+        timers.add(timer);
+        return;
+      }
+      case 'expire':
+        tokens.clear();
+        if ((req.headers.authorization ?? '').startsWith('Bearer ') && !bearers.has(bearerOf(req) ?? '')) {
+          return status(res, 401, 'unauthorisedrequest', 'the access token has expired');
+        }
+        break;
+      case 'noenvelope':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+        return;
+      case 'truncate':
+      case 'short':
+      case undefined:
+        break;
+    }
+    serveCollection(url, route, res, fault?.kind === 'short', fault?.kind === 'truncate');
+  }
+
+  function serveCollection(
+    url: URL,
+    route: (typeof COLLECTIONS)[string],
+    res: ServerResponse,
+    short: boolean,
+    truncate = false,
+  ): void {
+    let objects = options.source.collections[route.collection];
+    if (route.keep !== undefined) objects = objects.filter(route.keep);
+    const filter = url.searchParams.get('filter');
+    if (filter !== null) {
+      const predicate = parseFilter(filter);
+      if (predicate === null) return status(res, 400, 'invalid_filter_field', `cannot read filter ${filter}`);
+      objects = objects.filter(predicate);
+    }
+    const limit = Math.min(
+      Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100),
+      options.maxLimit ?? 10_000,
+    );
+    const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+    let page = objects.slice(offset, offset + limit);
+    if (short) page = page.slice(0, Math.floor(page.length / 2));
+    const link = (o: number) => {
+      const next = new URL(url);
+      next.searchParams.set('offset', String(o));
+      next.searchParams.set('limit', String(limit));
+      return `<${next.pathname}${next.search}>`;
+    };
+    const links = [
+      `${link(0)}; rel="first"`,
+      `${link(Math.max(0, Math.floor((objects.length - 1) / limit) * limit))}; rel="last"`,
+    ];
+    if (offset + limit < objects.length) links.unshift(`${link(offset + limit)}; rel="next"`);
+    const text = JSON.stringify({ [route.key]: page });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'x-total-count': String(objects.length),
+      link: links.join(', '),
+    });
+    if (truncate) {
+      // Headers promise the whole body; half of it arrives and the connection drops.
+      res.write(text.slice(0, Math.floor(text.length / 2)));
+      res.socket?.destroy();
+      return;
+    }
+    res.end(text);
+  }
+
+  function authenticate(req: IncomingMessage): string | null {
+    const header = req.headers.authorization;
+    if (header === undefined) return 'credentials are required';
+    if (header.startsWith('Bearer ')) {
+      const token = bearerOf(req) ?? '';
+      if (bearers.has(token)) return null;
+      const expiry = tokens.get(token);
+      return expiry !== undefined && expiry > Date.now()
+        ? null
+        : 'the access token is not valid or has expired';
+    }
+    const result = verifier.verify({
+      method: req.method ?? 'GET',
+      scheme: 'http',
+      host: req.headers.host ?? '',
+      target: req.url ?? '/',
+      authorization: header,
+    });
+    return result.ok ? null : `${result.failure}: ${result.message}`;
+  }
+
+  function issueToken(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const form = new URLSearchParams(body);
+    let id = form.get('client_id');
+    let secret = form.get('client_secret');
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+    if (basic !== null) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString();
+      const colon = decoded.indexOf(':');
+      const unform = (s: string) => new URLSearchParams(`v=${s}`).get('v') ?? '';
+      id = unform(decoded.slice(0, colon));
+      secret = unform(decoded.slice(colon + 1));
+    }
+    res.setHeader('content-type', 'application/json');
+    if (form.get('grant_type') !== 'client_credentials') {
+      res.writeHead(400).end(JSON.stringify({ error: 'unsupported_grant_type' }));
+      return;
+    }
+    if (id === null || secret === null || options.clients.get(id) !== secret) {
+      res.writeHead(401).end(JSON.stringify({ error: 'invalid_client' }));
+      return;
+    }
+    const token = randomBytes(24).toString('base64url');
+    tokens.set(token, Date.now() + ttl * 1000);
+    res.writeHead(200).end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: ttl }));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const origin = `http://${address.address}:${address.port}`;
+  return {
+    host: address.address,
+    port: address.port,
+    baseUrl: `${origin}${basePath}`,
+    tokenUrl: `${origin}/token`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function bearerOf(req: IncomingMessage): string | null {
+  const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  return match === null ? null : match[1]!;
+}
+
+function imsx(minor: string, description: string) {
+  return {
+    imsx_codeMajor: 'failure',
+    imsx_severity: 'error',
+    imsx_description: description,
+    imsx_CodeMinor: {
+      imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem', imsx_codeMinorFieldValue: minor }],
+    },
+  };
+}
+
+function status(res: ServerResponse, code: number, minor: string, description: string): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(imsx(minor, description)));
+}
+
+/** `field<op>'value'` (one predicate; `''` escapes a quote). Null when it cannot be read. */
+function parseFilter(filter: string): ((o: JsonObject) => boolean) | null {
+  const match = /^([A-Za-z]+)(>=|<=|!=|=|>|<|~)'((?:[^']|'')*)'$/.exec(filter.trim());
+  if (match === null) return null;
+  const [, field, op, rawValue] = match as unknown as [string, string, string, string];
+  const value = rawValue.replaceAll("''", "'");
+  const isDate = field === 'dateLastModified';
+  const compare = (a: string) =>
+    isDate ? Date.parse(a) - Date.parse(value) : a < value ? -1 : a > value ? 1 : 0;
+  return (o) => {
+    const v = o[field];
+    const text =
+      typeof v === 'string' ? v : typeof v === 'number' ? String(v) : field === 'sourcedId' ? idOf(o) : null;
+    if (text === null) return false;
+    switch (op) {
+      case '=':
+        return compare(text) === 0;
+      case '!=':
+        return compare(text) !== 0;
+      case '>':
+        return compare(text) > 0;
+      case '>=':
+        return compare(text) >= 0;
+      case '<':
+        return compare(text) < 0;
+      case '<=':
+        return compare(text) <= 0;
+      default:
+        return text.includes(value);
+    }
+  };
+}
