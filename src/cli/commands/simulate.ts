@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import type { Config } from '../../config/config.js';
 import { startSftpServer } from '../../simulators/sftp-server.js';
+import { simulateOneRoster } from './simulate-oneroster.js';
 
 /**
  * `sis-sync simulate <system>`: stand-ins for the systems a district connects, served locally so
@@ -16,6 +17,7 @@ export function simulateCommand(program: Command, _config: Config): void {
     .command('simulate')
     .description('serve a simulated district system (SFTP, ...) for trials and tests');
   simulateSftp(simulate);
+  simulateOneRoster(simulate);
 }
 
 interface SftpOptions {
