@@ -221,7 +221,7 @@ describe('Clever v3.0 mapping', () => {
         roles: ['administrator', 'staff'],
         username: 'abrooks',
         identifier: 'S-001',
-        schoolExternalIds: [],
+        schoolExternalIds: ['5a0c91b95c7cc000010d417c'],
       });
     });
 

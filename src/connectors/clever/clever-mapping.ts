@@ -278,6 +278,9 @@ export function mapUser(
       ...(staff?.schools ?? []),
     ].filter((s): s is string => s !== null && s !== ''),
   );
+  // A district admin belongs to the district, which is an org like any school.
+  const district = orNull(user.district);
+  if (districtAdmin !== undefined && district !== null && !schools.includes(district)) schools.push(district);
   const username =
     orNull(student?.credentials?.district_username) ??
     orNull(teacher?.credentials?.district_username) ??

@@ -133,6 +133,8 @@ export type CleverUser = Static<typeof cleverUserSchema>;
 export const cleverListSchema = Type.Object({
   data: Type.Array(Type.Object({ data: Type.Unknown(), uri: Type.Optional(Type.String()) })),
   links: Type.Optional(Type.Array(Type.Object({ rel: Type.String(), uri: Type.String() }))),
+  /** With `count=true` (documented, semantics unverified): the size of the whole list. */
+  count: Type.Optional(Type.Number()),
 });
 export type CleverList = Static<typeof cleverListSchema>;
 

@@ -324,6 +324,7 @@ export async function startCleverSimulator(options: CleverSimulatorOptions): Pro
       body: {
         data: served.map((item) => ({ data: item, uri: `/v3.0/${type}/${item.id}` })),
         links,
+        ...(url.searchParams.get('count') === 'true' ? { count: list.length } : {}),
       },
     };
   }

@@ -244,8 +244,12 @@ export function datasetFromOneRoster(source: DistrictSource): CleverDataset {
         break;
       }
       default:
-        // administrator, aide, proctor: Clever's staff, their OneRoster role kept as a title.
+        // administrator, aide, proctor: Clever's staff, their OneRoster role kept as a title; an
+        // administrator of the district alone is also a district admin (Clever merges employee roles).
         roles = {
+          ...(role === 'administrator' && schoolsOf.length === 0 && refs(u, 'orgs').length > 0
+            ? { district_admin: { title: 'Administrator' } }
+            : {}),
           staff: {
             staff_id: str(u, 'identifier') ?? '',
             title: role,
