@@ -42,6 +42,8 @@ export interface RunningOneRosterServer {
   tokenUrl: string;
   /** Data requests answered, by collection, faults included. */
   requests: Map<string, number>;
+  /** Replaces the fault plan (tests: sync clean, then with a fault, on one server). */
+  setFaults(spec: string): void;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     consumers: options.clients,
     signatureMethods: options.signatureMethods,
   });
-  const faults: Fault[] = parseFaults(options.faults ?? '');
+  let faults: Fault[] = parseFaults(options.faults ?? '');
   const tokens = new Map<string, number>();
   const bearers = new Set(options.bearerTokens ?? []);
   const requests = new Map<string, number>();
@@ -248,6 +250,9 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     baseUrl: `${origin}${basePath}`,
     tokenUrl: `${origin}/token`,
     requests,
+    setFaults: (spec) => {
+      faults = parseFaults(spec);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
