@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createCleverConnector } from '../../src/connectors/clever/clever-connector.js';
+import {
+  createCleverConnector,
+  formatCheckpoint,
+  FULL_PULL_EVERY_MS,
+  parseCheckpoint,
+} from '../../src/connectors/clever/clever-connector.js';
 import type { ExtractedRecord } from '../../src/domain/records.js';
 import type { EntityType } from '../../src/domain/entity.js';
 import type { CleverDataset, CleverObject } from '../../src/simulators/clever/clever-dataset.js';
@@ -140,7 +145,9 @@ describe(`Clever connector on ${driver}`, () => {
       const ctx = { signal: new AbortController().signal, logger: createTestLogger() };
       const full = await connector.open(ctx);
       expect(full.modes.users).toBe('snapshot');
-      expect(full.checkpoint).toBeNull();
+      // Taken before the pull: no event yet, so the next delta reads every event there is.
+      const fullCheckpoint = full.checkpoint ?? null;
+      expect(parseCheckpoint(fullCheckpoint)).toMatchObject({ eventId: null });
 
       const section = dataset.sections.find((s) => Array.isArray(s.students) && s.students.length > 2)!;
       const [dropped, ...kept] = section.students as string[];
@@ -155,10 +162,9 @@ describe(`Clever connector on ${driver}`, () => {
             u.id === renamed.id ? { ...u, name: { first: 'Renamed', middle: '', last: 'Student' } } : u,
           ),
       });
-      const checkpointBefore = 'e00000000000000000000000';
-      const delta = await connector.open({ ...ctx, checkpoint: checkpointBefore });
+      const delta = await connector.open({ ...ctx, checkpoint: fullCheckpoint });
       expect(delta.modes.users).toBe('delta');
-      expect(delta.checkpoint).not.toBe(checkpointBefore);
+      expect(delta.sourceInfo).toMatchObject({ pull: 'events', events: expect.any(Number) });
       const users = await collect(delta.extract('users', fail));
       expect(users.map((u) => [u.externalId, u.deleted])).toEqual(
         expect.arrayContaining([
@@ -171,10 +177,20 @@ describe(`Clever connector on ${driver}`, () => {
       expect(enrollments.filter((e) => e.deleted).map((e) => e.externalId)).toEqual([
         `${section.id}:${dropped}:student`,
       ]);
+      expect(parseCheckpoint(delta.checkpoint)?.eventId).toMatch(/^e[0-9a-f]{23}$/);
       // Nothing new after the newest event: an empty delta, the same checkpoint.
       const quiet = await connector.open({ ...ctx, checkpoint: delta.checkpoint ?? null });
       expect(await collect(quiet.extract('users', fail))).toEqual([]);
       expect(quiet.checkpoint).toBe(delta.checkpoint);
+      // A day after the last full pull, or from a checkpoint it did not write: a full pull again.
+      const stale = formatCheckpoint({
+        eventId: null,
+        lastFullPullAt: new Date(Date.now() - FULL_PULL_EVERY_MS - 1),
+      });
+      expect((await connector.open({ ...ctx, checkpoint: stale })).modes.users).toBe('snapshot');
+      expect((await connector.open({ ...ctx, checkpoint: '{"startedAt":"x"}' })).modes.users).toBe(
+        'snapshot',
+      );
     } finally {
       await local.close();
     }

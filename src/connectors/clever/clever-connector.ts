@@ -10,7 +10,7 @@ import {
   type ExtractSession,
 } from '../connector.js';
 import { CleverClient, type CleverHttpOptions } from './clever-client.js';
-import { contactIndex, EventDelta, readEvents } from './clever-events-delta.js';
+import { contactIndex, EventDelta, readEvents, type EventFeed } from './clever-events-delta.js';
 import { pullEntity } from './clever-full-pull.js';
 import { checker, cleverDistrictSchema } from './clever-schemas.js';
 import type { CleverConfig } from './config.js';
@@ -70,26 +70,30 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
     async open(ctx) {
       const api = client(ctx);
       const warnings: RecordError[] = [];
-      if (ctx.checkpoint !== undefined && ctx.checkpoint !== null) {
+      const previous = parseCheckpoint(ctx.checkpoint);
+      const startedAt = new Date();
+      if (previous !== null && startedAt.getTime() - previous.lastFullPullAt.getTime() < FULL_PULL_EVERY_MS) {
         try {
-          const feed = await readEvents(api, ctx.checkpoint, ctx.signal);
-          return deltaSession(api, ctx, feed.events, feed.newest, feed.errors);
+          const feed = await readEvents(api, previous.eventId, ctx.signal);
+          return deltaSession(api, ctx, feed, previous);
         } catch (error) {
           if (!(error instanceof ConnectorError) || error.code === 'cancelled') throw error;
           warnings.push(
             warning(
               'events_unavailable',
-              `Clever events after ${ctx.checkpoint} could not be read (${error.message}); this run is a full pull`,
+              `Clever events after ${previous.eventId ?? 'the last full pull'} could not be read (${error.message}); this run is a full pull`,
             ),
           );
         }
       }
       // The newest event id is taken before the full pull, so nothing changed during the pull is missed next time.
-      let checkpoint: string | null = null;
+      let eventId: string | null = null;
+      let eventsReadable = true;
       try {
-        checkpoint = (await readEvents(api, null, ctx.signal)).newest;
+        eventId = (await readEvents(api, null, ctx.signal)).newest;
       } catch (error) {
         if (!(error instanceof ConnectorError) || error.code === 'cancelled') throw error;
+        eventsReadable = false;
         warnings.push(
           warning(
             'events_unavailable',
@@ -97,7 +101,7 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
           ),
         );
       }
-      return fullSession(api, ctx, checkpoint, warnings);
+      return fullSession(api, ctx, eventsReadable ? { eventId, lastFullPullAt: startedAt } : null, warnings);
     },
   };
 }
@@ -117,9 +121,10 @@ async function firstPage(
 function fullSession(
   api: CleverClient,
   ctx: ConnectorContext,
-  checkpoint: string | null,
+  next: CleverCheckpoint | null,
   warnings: RecordError[],
 ): ExtractSession {
+  let incomplete = false;
   return {
     modes: modesOf('snapshot'),
     sourceInfo: {
@@ -129,8 +134,15 @@ function fullSession(
       pageLimit: api.pageLimit,
     },
     warnings,
-    checkpoint,
-    extract: (entity, onIncomplete) => pullEntity(api, entity, ctx.signal, onIncomplete),
+    // After an incomplete pull nothing is a safe place to resume from: the next pull is full.
+    get checkpoint() {
+      return incomplete || next === null ? null : formatCheckpoint(next);
+    },
+    extract: (entity, onIncomplete) =>
+      pullEntity(api, entity, ctx.signal, (problem) => {
+        incomplete = true;
+        onIncomplete(problem);
+      }),
     close: () => Promise.resolve(),
   };
 }
@@ -138,26 +150,33 @@ function fullSession(
 function deltaSession(
   api: CleverClient,
   ctx: ConnectorContext,
-  events: ConstructorParameters<typeof EventDelta>[0],
-  newest: string | null,
-  eventErrors: RecordError[],
+  feed: EventFeed,
+  previous: CleverCheckpoint,
 ): ExtractSession {
-  const delta = new EventDelta(events);
+  const delta = new EventDelta(feed.events);
+  let incomplete = false;
   return {
     modes: modesOf('delta'),
     sourceInfo: {
       format: 'Clever Data API v3.0',
       baseUrl: api.baseUrl.href,
       pull: 'events',
-      after: ctx.checkpoint ?? null,
-      events: events.length,
+      after: previous.eventId,
+      events: feed.events.length,
     },
-    warnings: eventErrors,
-    checkpoint: newest,
+    warnings: feed.errors,
+    get checkpoint() {
+      return incomplete
+        ? null
+        : formatCheckpoint({ eventId: feed.newest, lastFullPullAt: previous.lastFullPullAt });
+    },
     async *extract<E extends EntityType>(entity: E, onIncomplete: Parameters<ExtractSession['extract']>[1]) {
       let contacts: Map<string, string[]> | null = new Map();
       if (entity === 'users' && delta.needsContacts) {
-        contacts = await contactIndex(api, ctx.signal, onIncomplete);
+        contacts = await contactIndex(api, ctx.signal, (problem) => {
+          incomplete = true;
+          onIncomplete(problem);
+        });
         // Without every contact, students' guardian links would be rewritten from half a list.
         if (contacts === null) return;
       }
@@ -167,6 +186,38 @@ function deltaSession(
     },
     close: () => Promise.resolve(),
   };
+}
+
+/** Where the next pull starts: the newest event seen, and when the last full pull began. */
+export interface CleverCheckpoint {
+  eventId: string | null;
+  lastFullPullAt: Date;
+}
+
+/** Clever requires apps to be able to pull everything at least daily; deltas never go longer. */
+export const FULL_PULL_EVERY_MS = 24 * 60 * 60 * 1000;
+
+export function formatCheckpoint(checkpoint: CleverCheckpoint): string {
+  return JSON.stringify({
+    clever: 'events',
+    eventId: checkpoint.eventId,
+    lastFullPullAt: checkpoint.lastFullPullAt.toISOString(),
+  });
+}
+
+/** A checkpoint this connector wrote; anything else (another connector's, garbage) is none. */
+export function parseCheckpoint(value: string | null | undefined): CleverCheckpoint | null {
+  if (value === undefined || value === null) return null;
+  try {
+    const parsed = JSON.parse(value) as { clever?: unknown; eventId?: unknown; lastFullPullAt?: unknown };
+    if (parsed.clever !== 'events' || typeof parsed.lastFullPullAt !== 'string') return null;
+    const at = new Date(parsed.lastFullPullAt);
+    if (Number.isNaN(at.getTime())) return null;
+    if (parsed.eventId !== null && typeof parsed.eventId !== 'string') return null;
+    return { eventId: parsed.eventId, lastFullPullAt: at };
+  } catch {
+    return null;
+  }
 }
 
 function modesOf(mode: ExtractMode): Record<EntityType, ExtractMode> {

@@ -95,8 +95,8 @@ async function* pull(
 /**
  * Users in two passes: contacts first (Clever records a guardian link only on the contact, as
  * `student_relationships`), then everyone else, each student with the contacts that name it.
- * Without the complete contact list, students would arrive without their guardians and the
- * links would be dropped, so a failed contact pass ends the users pull there.
+ * Without the complete contact list, students would arrive without some guardians and those
+ * links would be dropped, so a contact pass that failed or came short ends the users pull there.
  */
 async function* pullUsers(
   client: CleverClient,

@@ -71,8 +71,8 @@ export function itemsOf<E extends EntityType>(
 }
 
 /**
- * Pages of `path` mapped by `map`, one batch per page. Returns whether the list was read to
- * its end without a page failing.
+ * Pages of `path` mapped by `map`, one batch per page. Returns whether the whole list arrived:
+ * read to its end, no page failed, no page came short.
  */
 export async function* readList<E extends EntityType>(
   client: CleverClient,
@@ -83,10 +83,12 @@ export async function* readList<E extends EntityType>(
   onIncomplete: Incomplete,
   map: (item: unknown, source: RecordSource) => PageItems<E>,
 ): AsyncGenerator<ExtractBatch<E>, boolean> {
+  let whole = true;
   try {
     for await (const page of client.pages(path, params, signal)) {
       const source: RecordSource = { page: page.where };
       if (page.short) {
+        whole = false;
         onIncomplete({
           entity,
           code: 'short_page',
@@ -102,7 +104,7 @@ export async function* readList<E extends EntityType>(
       }
       yield batch;
     }
-    return true;
+    return whole;
   } catch (error) {
     if (!(error instanceof ConnectorError) || !PAGE_FAILURES.has(error.code)) throw error;
     onIncomplete({

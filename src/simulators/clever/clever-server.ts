@@ -57,6 +57,8 @@ export interface RunningCleverSimulator {
   /** Requests seen so far (data and token endpoints), for tests and the CLI summary. */
   requests(): { method: string; path: string; status: number }[];
   faultsFired(): { spec: FaultSpec; fired: number }[];
+  /** Replaces the fault plan; counting starts again from the next request. */
+  setFaults(faults: readonly FaultSpec[]): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +96,7 @@ export async function startCleverSimulator(options: CleverSimulatorOptions): Pro
   const clientId = options.clientId ?? `sim-${randomBytes(6).toString('hex')}`;
   const clientSecret = options.clientSecret ?? randomBytes(18).toString('base64url');
   const rateLimit = options.rateLimitPerMinute ?? 1200;
-  const plan = new FaultPlan(options.faults ?? []);
+  let plan = new FaultPlan(options.faults ?? []);
   let dataset = options.dataset;
   let collections = indexAll(dataset);
   const events: CleverEventRecord[] = [];
@@ -371,6 +373,9 @@ export async function startCleverSimulator(options: CleverSimulatorOptions): Pro
     },
     requests: () => [...log],
     faultsFired: () => plan.fired(),
+    setFaults(faults) {
+      plan = new FaultPlan(faults);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
