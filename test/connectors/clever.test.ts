@@ -19,6 +19,7 @@ import {
   type GeneratedDistrictSource,
 } from '../../src/simulators/district-source.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { runCli, startCli, waitForOutput } from '../support/cli.js';
 import { driver } from '../support/database.js';
 import { createTestLogger } from '../support/logger.js';
 import { csvProvider, rows, syncNow } from '../support/sync.js';
@@ -71,7 +72,7 @@ describe(`Clever connector on ${driver}`, () => {
     expect(clever.sourceInfo).toMatchObject({ format: 'Clever Data API v3.0', pull: 'full' });
   });
 
-  it('reports nothing changed on a second pull, and keeps co-teachers with the primary marked', async () => {
+  it('reports nothing changed on a second pull with a fixed district token, and keeps every role', async () => {
     const providerId = await cleverProvider(t, 'clever-b', sim, 'access-token');
     expect((await syncNow(t, providerId)).status).toBe('SUCCESS');
     const again = await syncNow(t, providerId);
@@ -196,7 +197,7 @@ describe(`Clever connector on ${driver}`, () => {
     }
   });
 
-  it('looks the district token up again when Clever rotates it mid-pull', async () => {
+  it('looks the district token up again after Clever rotated it', async () => {
     const local = await startCleverSimulator({ dataset });
     try {
       const providerId = await cleverProvider(t, 'clever-c', local);
@@ -279,6 +280,43 @@ describe(`Clever connector on ${driver}`, () => {
       `Clever district "${district.source.name}": ${dataset.users.length.toLocaleString('en-US')} users`,
     );
     expect(body.details).toMatchObject({ districtId: sim.districtId, userCount: dataset.users.length });
+  });
+});
+
+describe('sis-sync simulate clever', () => {
+  it('serves a generated district and prints provider configs that work', async () => {
+    const child = startCli(['simulate', 'clever', '--port', '0', '--students', '40', '--seed', '3']);
+    try {
+      await waitForOutput(child, (out) => out.stdout.includes('Ctrl-C stops it.'));
+      const { stdout } = child.output();
+      const configs = [...stdout.matchAll(/^\{\n[\s\S]*?\n\}$/gm)].map(
+        (m) => JSON.parse(m[0]) as Record<string, string>,
+      );
+      expect(configs.map((c) => Object.keys(c).sort())).toEqual([
+        ['accessToken', 'baseUrl'],
+        ['baseUrl', 'clientId', 'clientSecret', 'districtId', 'tokenUrl'],
+      ]);
+      for (const config of configs) {
+        const connector = createCleverConnector(config, { logger: createTestLogger(), http: FAST_HTTP });
+        const report = await connector.testConnection({
+          signal: new AbortController().signal,
+          logger: createTestLogger(),
+        });
+        expect(report.summary).toMatch(/^Clever district ".+": \d+ users$/);
+        expect(report.details.userCount).toBeGreaterThan(40);
+      }
+    } finally {
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+    }
+    expect(child.output().code).toBe(0);
+  });
+
+  it('refuses a fault spec it does not know, naming the item', async () => {
+    const result = await runCli(['simulate', 'clever', '--students', '10', '--faults', '429x2,teapot']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('"teapot" is not a fault');
   });
 });
 

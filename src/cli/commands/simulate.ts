@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import type { Config } from '../../config/config.js';
 import { startSftpServer } from '../../simulators/sftp-server.js';
+import { simulateClever } from './simulate-clever.js';
 import { simulateOneRoster } from './simulate-oneroster.js';
 
 /**
@@ -18,6 +19,7 @@ export function simulateCommand(program: Command, _config: Config): void {
     .description('serve a simulated district system (SFTP, ...) for trials and tests');
   simulateSftp(simulate);
   simulateOneRoster(simulate);
+  simulateClever(simulate);
 }
 
 interface SftpOptions {

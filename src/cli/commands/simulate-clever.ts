@@ -1,0 +1,137 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+
+import { InvalidArgumentError, type Command } from 'commander';
+
+import { startCleverSimulator } from '../../simulators/clever/clever-server.js';
+import {
+  FAULT_KINDS,
+  FaultSpecError,
+  parseFaultSpec,
+  type FaultSpec,
+} from '../../simulators/clever/faults.js';
+import { datasetFromOneRoster } from '../../simulators/clever/from-oneroster.js';
+import {
+  generateDistrictSource,
+  loadDistrictSource,
+  type DistrictSource,
+} from '../../simulators/district-source.js';
+
+/*
+ * `sis-sync simulate clever`: Clever's Data API v3.0 and token endpoint over a generated district
+ * or a OneRoster CSV folder, printing provider configs that work against it.
+ */
+
+interface Options {
+  port: number;
+  host: string;
+  students?: number;
+  from?: string;
+  seed: number;
+  faults?: FaultSpec[];
+  rateLimit: number;
+}
+
+export function simulateClever(simulate: Command): void {
+  simulate
+    .command('clever')
+    .description('serve a district as Clever Data API v3.0 (district tokens, token discovery, Events API)')
+    .option('--port <port>', 'port to listen on (0: any free port)', parseInteger, 8710)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--students <n>', 'generate a district of this many students', parseInteger)
+    .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
+    .option('--seed <n>', 'generator seed', parseInteger, 1)
+    .option(
+      '--faults <spec>',
+      `inject faults: kind[=value][xCOUNT|xall][@AT][~PATH],... with kind one of ${FAULT_KINDS.join(', ')}`,
+      parseFaults,
+    )
+    .option('--rate-limit <n>', 'requests per minute per token before 429 (Clever: 1200)', parseInteger, 1200)
+    .action(async (options: Options) => {
+      if ((options.students === undefined) === (options.from === undefined)) {
+        throw new InvalidArgumentError('give exactly one of --students N or --from DIR');
+      }
+      let source: DistrictSource;
+      let cleanup: () => Promise<void> = () => Promise.resolve();
+      if (options.from !== undefined) {
+        source = await loadDistrictSource(options.from);
+      } else {
+        const generated = await generateDistrictSource({
+          students: options.students ?? 0,
+          seed: options.seed,
+        });
+        source = generated.source;
+        cleanup = () => generated.cleanup();
+      }
+      const dataset = datasetFromOneRoster(source);
+      const server = await startCleverSimulator({
+        dataset,
+        port: options.port,
+        host: options.host,
+        rateLimitPerMinute: options.rateLimit,
+        ...(options.faults === undefined ? {} : { faults: options.faults }),
+      });
+      const withToken = { accessToken: server.accessToken(), baseUrl: server.baseUrl };
+      const withClient = {
+        clientId: server.clientId,
+        clientSecret: server.clientSecret,
+        districtId: server.districtId,
+        baseUrl: server.baseUrl,
+        tokenUrl: server.tokenUrl,
+      };
+      console.log(
+        [
+          `Clever Data API v3.0 simulator: ${dataset.district.name as string}`,
+          `  base URL:   ${server.baseUrl}`,
+          `  token URL:  ${server.tokenUrl} (HTTP Basic client id and secret, owner_type=district)`,
+          `  serving:    schools ${dataset.schools.length}, terms ${dataset.terms.length}, courses ${dataset.courses.length}, sections ${dataset.sections.length}, users ${dataset.users.length}`,
+          ...(options.faults === undefined ? [] : [`  faults:     ${options.faults.length} injected`]),
+          '',
+          'CLEVER provider config with the district token:',
+          JSON.stringify(withToken, null, 2),
+          '',
+          'or with client credentials (the token is looked up, and again when it rotates):',
+          JSON.stringify(withClient, null, 2),
+          '',
+          'Ctrl-C stops it.',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await server.close();
+      await cleanup();
+    });
+}
+
+function parseInteger(raw: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError('a whole number');
+  return Number(raw);
+}
+
+function parseFaults(raw: string): FaultSpec[] {
+  try {
+    return parseFaultSpec(raw);
+  } catch (error) {
+    if (error instanceof FaultSpecError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
+function parseFolder(raw: string): string {
+  const folder = path.resolve(raw);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    // Reported below, with the path.
+  }
+  if (!isFolder) throw new InvalidArgumentError(`${folder} is not a folder`);
+  return folder;
+}
