@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { CleverHttpOptions } from '../../src/connectors/clever/clever-client.js';
+import { createCleverConnector } from '../../src/connectors/clever/clever-connector.js';
 import {
   startCleverSimulator,
   type RunningCleverSimulator,
@@ -13,6 +14,7 @@ import {
 } from '../../src/simulators/district-source.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
+import { createTestLogger } from '../support/logger.js';
 import { rows, syncNow } from '../support/sync.js';
 import { activeCounts, cleverProvider, FAST_HTTP, useCleverHttp } from './clever-support.js';
 
@@ -148,6 +150,50 @@ describe(`Clever fault matrix on ${driver}`, () => {
     expect(after.status).toBe('SUCCESS');
     for (const stats of Object.values(after.stats)) {
       expect(stats).toMatchObject({ created: 0, deactivated: 0, reactivated: 0 });
+    }
+  });
+
+  it('waits out a spent X-RateLimit bucket instead of hammering it into 429s', async () => {
+    // The simulator's clock is real time plus every wait the connector asked for.
+    let skew = 0;
+    const dataset = datasetFromOneRoster(district.source);
+    const local = await startCleverSimulator({
+      dataset,
+      rateLimitPerMinute: 4,
+      now: () => Date.now() + skew,
+    });
+    const waits: number[] = [];
+    try {
+      const connector = createCleverConnector(
+        { accessToken: local.accessToken(), baseUrl: local.baseUrl },
+        {
+          logger: createTestLogger(),
+          http: {
+            ...FAST_HTTP,
+            // Simulated time: a wait moves the simulator's clock on, no real second passes.
+            sleep: (ms) => {
+              waits.push(ms);
+              skew += ms;
+              return Promise.resolve();
+            },
+          },
+        },
+      );
+      const session = await connector.open({
+        signal: new AbortController().signal,
+        logger: createTestLogger(),
+      });
+      let users = 0;
+      for await (const batch of session.extract('users', (p) => expect.fail(JSON.stringify(p)))) {
+        users += batch.records.length;
+      }
+      expect(users).toBe(dataset.users.length);
+      const served = local.requests().filter((r) => r.path.startsWith('/v3.0'));
+      expect(served.length).toBeGreaterThan(8);
+      expect(served.filter((r) => r.status === 429)).toEqual([]);
+      expect(waits.length).toBeGreaterThanOrEqual(Math.floor(served.length / 4) - 1);
+    } finally {
+      await local.close();
     }
   });
 

@@ -46,13 +46,9 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
           'Clever: GET /districts answered without a district this token can read',
         );
       }
-      // `count=true` asks Clever for a total; when it gives none, one page of ids is counted.
-      const users = await firstPage(
-        api,
-        '/users',
-        { limit: String(api.pageLimit), count: 'true' },
-        ctx.signal,
-      );
+      // `count=true` asks Clever for the total; only when it gives none is one full page counted.
+      let users = await firstPage(api, '/users', { limit: '1', count: 'true' }, ctx.signal);
+      if (users.count === null) users = await firstPage(api, '/users', {}, ctx.signal);
       const counted = users.count ?? users.items.length;
       const atLeast = users.count === null && users.more;
       return {
