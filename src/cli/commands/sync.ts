@@ -175,7 +175,10 @@ async function runWithProgress(
     process.stderr.write(
       '\ncancelling: the run stops at its next batch and rolls back (Ctrl-C again to quit now)\n',
     );
-    void requestCancel(handle.db, started.id);
+    // A failed request must not crash the command mid-run as an unhandled rejection.
+    requestCancel(handle.db, started.id).catch((error: unknown) => {
+      process.stderr.write(`could not request the cancel: ${(error as Error).message}\n`);
+    });
   };
   process.on('SIGINT', onSignal);
   // One poll at a time: on the embedded database a poll waits behind the load's transaction, and
