@@ -217,28 +217,11 @@ type Pulls = { [E in Entity]?: EntityPull<E> };
 
 const clone = <T>(v: T): T => structuredClone(v);
 
-/** Where the engine is known to read the design otherwise, the model can follow either. */
-export interface ModelRules {
-  /**
-   * Design: re-running the same data changes nothing. So an unlinked record is matched against
-   * users as this pull leaves them (a user a record of this pull stands for has that record's email,
-   * student number and role), not as the last run left them, or a second run matches differently.
-   */
-  matchOnPulledValues: boolean;
-}
-
-export const DESIGN_RULES: ModelRules = { matchOnPulledValues: true };
-
 /**
  * Predicts one run of `snapshot` over `state`. `maxRatio`: the provider's deactivation threshold
  * (null: never hold).
  */
-export function predictRun(
-  state: RosterState,
-  snapshot: Snapshot,
-  maxRatio: number | null,
-  rules: ModelRules = DESIGN_RULES,
-): RunPrediction {
+export function predictRun(state: RosterState, snapshot: Snapshot, maxRatio: number | null): RunPrediction {
   const pulls: Pulls = {};
   // Extract and stage.
   for (const entity of ENTITIES) {
@@ -284,7 +267,7 @@ export function predictRun(
         }
       }
     }
-    if (entity === 'users') pull.errors += matchUsers(state, pull as EntityPull<'users'>, rules);
+    if (entity === 'users') pull.errors += matchUsers(state, pull as EntityPull<'users'>);
   }
 
   // Load, in one transaction; the threshold is checked on what each entity would lose.
@@ -346,16 +329,20 @@ function resolvable(
  * student number for students. More than one candidate, a candidate another present record of this
  * provider stands for, or two records of this pull wanting the same one: an error, not a merge.
  * Returns the number of errors.
+ *
+ * Re-running the same data changes nothing, so users are matched as this pull leaves them: a user
+ * that one valid record of this pull is linked to (active or not) has that record's email, student
+ * number and role. A user with no such record, or two (both refused below), keeps its own values.
  */
-function matchUsers(state: RosterState, pull: EntityPull<'users'>, rules: ModelRules): number {
-  // A user that a valid record of this pull stands for is matched on what the pull makes of it.
-  const pulled = new Map<string, UserRow>();
-  if (rules.matchOnPulledValues) {
-    for (const r of pull.rows) {
-      const link = state.links.users[r.id];
-      if (link !== undefined && !r.invalid && r.line.kind === 'record') pulled.set(link.target, r.line.row);
-    }
+function matchUsers(state: RosterState, pull: EntityPull<'users'>): number {
+  const linkedRows = new Map<string, UserRow[]>();
+  for (const r of pull.rows) {
+    const link = state.links.users[r.id];
+    if (link === undefined || r.invalid || r.line.kind !== 'record') continue;
+    linkedRows.set(link.target, [...(linkedRows.get(link.target) ?? []), r.line.row]);
   }
+  const pulled = new Map<string, UserRow>();
+  for (const [target, rows] of linkedRows) if (rows.length === 1) pulled.set(target, rows[0] as UserRow);
   const users = Object.entries(state.records.users).map(
     ([id, u]): [string, { email: string | null; identifier: string | null; role: string }] => {
       const row = pulled.get(id);
@@ -367,7 +354,12 @@ function matchUsers(state: RosterState, pull: EntityPull<'users'>, rules: ModelR
       ];
     },
   );
+  // A record of this provider stands for its user unless this run takes it away: absent from a
+  // complete snapshot, or tombstoned (an incomplete pull takes nothing else away).
   const present = new Set(pull.rows.filter((r) => r.line.kind !== 'tombstone').map((r) => r.id));
+  const tombstoned = new Set(pull.rows.filter((r) => r.line.kind === 'tombstone').map((r) => r.id));
+  const stillStands = (externalId: string) =>
+    pull.incomplete ? !tombstoned.has(externalId) : present.has(externalId);
   const wanting: { row: Staged<'users'>; candidates: string[]; rule: 'email' | 'student_number' }[] = [];
   for (const r of pull.rows) {
     if (r.invalid || r.line.kind !== 'record' || state.links.users[r.id] !== undefined) continue;
@@ -387,7 +379,7 @@ function matchUsers(state: RosterState, pull: EntityPull<'users'>, rules: ModelR
   for (const w of wanting) {
     const [candidate] = w.candidates;
     const standing = Object.entries(state.links.users).some(
-      ([externalId, l]) => l.active && l.target === candidate && present.has(externalId),
+      ([externalId, l]) => l.active && l.target === candidate && stillStands(externalId),
     );
     const rivals = wanting.filter((o) => o.candidates.length === 1 && o.candidates[0] === candidate).length;
     if (candidate === undefined || w.candidates.length > 1 || standing || rivals > 1) {

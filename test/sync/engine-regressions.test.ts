@@ -98,13 +98,11 @@ describe(`engine regressions on ${driver}`, () => {
   });
 
   /*
-   * Not fixed (src/sync/load/prepare.ts, matchUsers): unlinked records are matched against users'
-   * emails as the last run left them. When the record that stands for the candidate changes its
-   * email in the same pull, the first run reports an ambiguity and the second run, on the same
-   * data, creates the user: against "re-running with the same source data changes nothing". This
-   * test states the design and fails until prepare.ts matches against the pull's own values.
+   * prepare.ts used to match unlinked records against users' emails as the last run left them: when
+   * the record that stands for the candidate changed its email in the same pull, the first run
+   * reported an ambiguity and the second run, on the same data, created the user.
    */
-  it.fails('re-running a pull in which a matched email moves away changes nothing', async () => {
+  it('re-running a pull in which a matched email moves away changes nothing', async () => {
     const dir = writePackage({ orgs: [school], users: [user('u-1', 'bo@x.org', 'Bo')] });
     const providerId = await csvProvider(t, 'reg-email-moves', dir);
     await syncNow(t, providerId);
@@ -112,8 +110,96 @@ describe(`engine regressions on ${driver}`, () => {
       { orgs: [school], users: [user('u-1', 'bo.lee@x.org', 'Bo'), user('u-2', 'bo@x.org', 'Bob')] },
       { dir },
     );
-    await syncNow(t, providerId);
+    const moved = await syncNow(t, providerId);
+    // u-1's user has bo.lee@x.org once this pull is applied: nothing is left for u-2 to match.
+    expect(moved.status).toBe('SUCCESS');
+    expect(moved.stats.users).toMatchObject({ created: 1, updated: 1, errors: 0 });
     const again = await syncNow(t, providerId);
     expect(again.stats.users).toMatchObject({ created: 0, updated: 0, deactivated: 0, reactivated: 0 });
+    expect(await usersOf('reg-email-moves')).toEqual([
+      { given_name: 'Bo', active: true, links: 'u-1:created:true' },
+      { given_name: 'Bob', active: true, links: 'u-2:created:true' },
+    ]);
+  });
+
+  it('a record coming back with a new email frees its old one for a new record of the same pull', async () => {
+    const dir = writePackage({
+      orgs: [school],
+      users: [user('u-1', 'cy@x.org', 'Cy'), user('u-9', '', 'Dee')],
+    });
+    const providerId = await csvProvider(t, 'reg-back-moved', dir, { maxDeactivationRatio: 1 });
+    await syncNow(t, providerId);
+    writePackage({ orgs: [school], users: [user('u-9', '', 'Dee')] }, { dir });
+    expect((await syncNow(t, providerId)).stats.users).toMatchObject({ deactivated: 1 });
+    // u-1 is back (its link inactive until now) under a new email; u-2 brings the old one.
+    writePackage(
+      {
+        orgs: [school],
+        users: [user('u-1', 'cy.ng@x.org', 'Cy'), user('u-2', 'cy@x.org', 'Cyd'), user('u-9', '', 'Dee')],
+      },
+      { dir },
+    );
+    const run = await syncNow(t, providerId);
+    expect(run.stats.users).toMatchObject({ created: 1, reactivated: 1, errors: 0 });
+    const again = await syncNow(t, providerId);
+    expect(again.stats.users).toMatchObject({
+      created: 0,
+      updated: 0,
+      deactivated: 0,
+      reactivated: 0,
+      errors: 0,
+    });
+    expect((await usersOf('reg-back-moved')).map((u) => [u.given_name, u.links])).toEqual([
+      ['Cy', 'u-1:created:true'],
+      ['Cyd', 'u-2:created:true'],
+      ['Dee', 'u-9:created:true'],
+    ]);
+  });
+
+  it('a record that turns from student to teacher is no student-number match for a new student', async () => {
+    const dir = writePackage({
+      orgs: [school],
+      users: [user('u-1', '', 'Ann', { identifier: 'S-7' })],
+    });
+    const providerId = await csvProvider(t, 'reg-role-moves', dir);
+    await syncNow(t, providerId);
+    writePackage(
+      {
+        orgs: [school],
+        users: [
+          user('u-1', '', 'Ann', { identifier: 'S-7', role: 'teacher' }),
+          user('u-2', '', 'Abe', { identifier: 'S-7' }),
+        ],
+      },
+      { dir },
+    );
+    const run = await syncNow(t, providerId);
+    expect(run.stats.users).toMatchObject({ created: 1, updated: 1, errors: 0 });
+    const again = await syncNow(t, providerId);
+    expect(again.stats.users).toMatchObject({
+      created: 0,
+      updated: 0,
+      deactivated: 0,
+      reactivated: 0,
+      errors: 0,
+    });
+  });
+
+  it('a new record wanting the email a linked record takes in the same pull is refused, on every run', async () => {
+    const dir = writePackage({ orgs: [school], users: [user('u-1', 'eve@x.org', 'Eve')] });
+    const providerId = await csvProvider(t, 'reg-email-taken', dir);
+    await syncNow(t, providerId);
+    writePackage(
+      { orgs: [school], users: [user('u-1', 'eva@x.org', 'Eve'), user('u-2', 'EVA@x.org', 'Eva')] },
+      { dir },
+    );
+    for (const run of [await syncNow(t, providerId), await syncNow(t, providerId)]) {
+      expect(run.status).toBe('PARTIAL');
+      expect(await errorCodes(run.id)).toEqual(['u-2:ambiguous_match']);
+      expect(run.stats.users).toMatchObject({ created: 0, deactivated: 0, reactivated: 0, errors: 1 });
+    }
+    expect(await usersOf('reg-email-taken')).toEqual([
+      { given_name: 'Eve', active: true, links: 'u-1:created:true' },
+    ]);
   });
 });

@@ -234,6 +234,38 @@ describe(`user matching on ${driver}`, () => {
     expect((await linksOf('m-contest')).map((l) => l.external_id)).toEqual(['a-1']);
   });
 
+  it('a record with several candidates does not contest the one candidate of another record', async () => {
+    const a = await provider('m-contest-many', 'a', [
+      { sourcedId: 'a-1', role: 'student', email: 'twin@x.example', identifier: 'S-1' },
+      { sourcedId: 'a-2', role: 'student', email: 'twin@x.example', identifier: 'S-2' },
+    ]);
+    await a.sync();
+    // The user whose id sorts first: the old check took it for the several-candidate record's one.
+    const [first, second] = [
+      (await link('m-contest-many', 'a-1'))!,
+      (await link('m-contest-many', 'a-2'))!,
+    ].sort((x, y) => (x.entity_id < y.entity_id ? -1 : 1));
+    const number = first!.external_id === 'a-1' ? 'S-1' : 'S-2';
+    const b = await provider('m-contest-many', 'b', [
+      // Its student number names only the first user.
+      { sourcedId: 'b-1', role: 'student', identifier: number },
+      // Its email names both: ambiguous on its own, whatever the ids.
+      { sourcedId: 'b-2', role: 'student', email: 'TWIN@x.example' },
+    ]);
+    const run = await b.sync();
+    expect(run.status).toBe('PARTIAL');
+    expect(run.stats.users).toMatchObject({ created: 0, updated: 1, errors: 1 });
+    const errors = (await errorsOf(run.id)).filter((e) => e.code === 'ambiguous_match');
+    expect(errors.map((e) => e.externalId)).toEqual(['b-2']);
+    expect(errors[0]?.message).toContain('matches 2 existing users');
+    expect(await link('m-contest-many', 'b-1')).toMatchObject({
+      entity_id: first!.entity_id,
+      matched_by: 'student_number',
+    });
+    expect(second!.entity_id).not.toBe(first!.entity_id);
+    expect(await link('m-contest-many', 'b-2')).toBeUndefined();
+  });
+
   it('a new record wanting the user another record of the same provider stands for is refused', async () => {
     const a = await provider('m-same', 'a', [{ sourcedId: 'a-1', role: 'student', email: 'kim@x.example' }]);
     await a.sync();

@@ -137,6 +137,11 @@ async function checkReference(
  * load; (2) email, trimmed and case-folded; (3) student number, for students. Two candidates
  * for a rule, a candidate another record of this provider still stands for, or two records of
  * this pull wanting one candidate: an ambiguity, reported, never a silent merge.
+ *
+ * Users are matched as this pull leaves them, so that a re-run of the same data matches the same
+ * way: a user that exactly one valid record of this pull is linked to (active link or not: load
+ * writes through either) is matched on that record's email, student number and role. Any other
+ * user (no record of it in this pull, or two, which flagSharedUsers refuses) on its stored values.
  */
 async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<void> {
   // A record of this provider keeps standing for its user unless this run takes it away: a
@@ -147,6 +152,23 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
     ? resent
     : `NOT EXISTS (SELECT 1 FROM sis_raw_users s WHERE s.run_id = $1 AND s.external_id = l.external_id
                    AND s.status = 'tobedeleted')`;
+  // The users a valid record of this pull stands for, with that record's values.
+  await session.query(
+    `CREATE TEMP TABLE user_pulled ON COMMIT DROP AS
+     SELECT l.entity_id AS id, min(s.email) AS email, min(s.identifier) AS identifier, min(s.role) AS role
+     FROM sis_raw_users s
+     JOIN sis_external_links l ON l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = 'users'
+       AND l.external_id = s.external_id
+     WHERE s.run_id = $1 AND s.status = 'active' AND NOT s.invalid
+     GROUP BY l.entity_id
+     HAVING count(*) = 1`,
+    params(ctx),
+  );
+  // Every user of the tenant once: stored values, or this pull's for the users above.
+  const pool = `(SELECT c.id, c.email, c.identifier, c.role FROM users c
+                 WHERE c.tenant_id = $2 AND NOT EXISTS (SELECT 1 FROM user_pulled p WHERE p.id = c.id)
+                 UNION ALL
+                 SELECT p.id, p.email, p.identifier, p.role FROM user_pulled p)`;
   await session.query(
     `CREATE TEMP TABLE user_match ON COMMIT DROP AS
      WITH unlinked AS (
@@ -157,12 +179,12 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
                          AND l.entity_type = 'users' AND l.external_id = r.external_id)
      ), by_email AS (
        SELECT u.external_id, array_agg(c.id ORDER BY c.id) AS ids
-       FROM unlinked u JOIN users c ON c.tenant_id = $2 AND lower(btrim(c.email)) = lower(btrim(u.email))
+       FROM unlinked u JOIN ${pool} c ON lower(btrim(c.email)) = lower(btrim(u.email))
        WHERE btrim(coalesce(u.email, '')) <> ''
        GROUP BY u.external_id
      ), by_number AS (
        SELECT u.external_id, array_agg(c.id ORDER BY c.id) AS ids
-       FROM unlinked u JOIN users c ON c.tenant_id = $2 AND c.role = 'student' AND c.identifier = u.identifier
+       FROM unlinked u JOIN ${pool} c ON c.role = 'student' AND c.identifier = u.identifier
        WHERE u.role = 'student' AND btrim(coalesce(u.identifier, '')) <> ''
          AND NOT EXISTS (SELECT 1 FROM by_email e WHERE e.external_id = u.external_id)
        GROUP BY u.external_id
@@ -175,6 +197,8 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
      WHERE coalesce(e.ids, n.ids) IS NOT NULL`,
     params(ctx),
   );
+  // Two records wanting one user: only records with that one candidate count. A record with several
+  // is ambiguous on its own, and which of its candidates sorts first is down to random uuids.
   await session.query(
     `CREATE TEMP TABLE user_match_verdict ON COMMIT DROP AS
      SELECT m.*,
@@ -187,11 +211,11 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
            format('user %s: %s %s matches a user that record %s of this provider already stands for; not merged',
                   m.external_id, CASE WHEN m.rule = 'email' THEN 'email' ELSE 'student number' END,
                   CASE WHEN m.rule = 'email' THEN m.email ELSE m.identifier END, other.external_id)
-         WHEN count(*) OVER (PARTITION BY m.candidates[1]) > 1 THEN
+         WHEN count(*) FILTER (WHERE cardinality(m.candidates) = 1) OVER (PARTITION BY m.candidates[1]) > 1 THEN
            format('user %s: %s %s matches the same existing user as %s other record(s) of this pull; not merged',
                   m.external_id, CASE WHEN m.rule = 'email' THEN 'email' ELSE 'student number' END,
                   CASE WHEN m.rule = 'email' THEN m.email ELSE m.identifier END,
-                  count(*) OVER (PARTITION BY m.candidates[1]) - 1)
+                  count(*) FILTER (WHERE cardinality(m.candidates) = 1) OVER (PARTITION BY m.candidates[1]) - 1)
        END AS problem
      FROM user_match m
      LEFT JOIN LATERAL (
@@ -222,4 +246,5 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
   );
   await session.query('DROP TABLE user_match_verdict');
   await session.query('DROP TABLE user_match');
+  await session.query('DROP TABLE user_pulled');
 }
