@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger.js';
 import { safeError } from '../lib/safe-error.js';
 import type { ProviderRow } from '../repositories/providers-repository.js';
 import {
+  findResumeCheckpoint,
   findRun,
   insertRunErrors,
   isCancelRequested,
@@ -150,7 +151,11 @@ async function extract(
   const { db } = deps.handle;
   const abort = new AbortController();
   const connector = deps.createConnector(provider.row, provider.config);
-  const session = await connector.open({ signal: abort.signal, logger: log });
+  const session = await connector.open({
+    signal: abort.signal,
+    logger: log,
+    checkpoint: await findResumeCheckpoint(db, run.providerId),
+  });
   const target = { runId: run.id, tenantId: run.tenantId, providerId: run.providerId };
   const staged: Partial<Record<EntityType, number>> = {};
   const incomplete = new Map<EntityType, IncompleteEntity[]>();
@@ -194,6 +199,9 @@ async function extract(
     await session.close();
   }
   await guardEmptySnapshots(deps, run, session.modes, staged, incomplete);
+  // A pull with an incomplete entity is no base for a delta: the next one starts over in full.
+  const checkpoint = incomplete.size === 0 ? (session.checkpoint ?? null) : null;
+  await updateRun(db, run.id, { checkpoint: checkpoint === null ? null : { value: checkpoint } });
   const problems = [...incomplete.values()].flat();
   if (problems.length > 0) {
     await insertRunErrors(
@@ -320,6 +328,19 @@ async function load(
   const errors = await tallyErrors(deps, run.id);
   const status = finalStatus({ errors, incomplete: plan.incomplete, pulled: plan.pulled });
   const statsOf = (outcome: LoadOutcome): RunStats => withErrors(outcome.stats, errors, plan.pulled);
+  if (status === 'FAILURE') {
+    // Nothing of the pull can be trusted, so nothing of it is applied: a failure leaves the
+    // roster exactly as it was (the errors already name each incomplete entity).
+    return transitionRun(db, run.id, 'IN_PROGRESS', 'FAILURE', {
+      stats: withErrors({}, errors, plan.pulled),
+      errorCode: 'incomplete_pull',
+      errorMessage: `every entity of the pull was incomplete (${plan.incomplete.join(', ')}); nothing was applied`,
+      progress: { phase: 'done' },
+      phase: 'done',
+      finishedAt: new Date(),
+      heartbeatAt: new Date(),
+    });
+  }
   const changeRows = (outcome: LoadOutcome) =>
     outcome.changes.map((c) => ({
       runId: run.id,

@@ -11,7 +11,7 @@ export interface ErrorTally {
 /**
  * The end state of a run that reached its load: clean is SUCCESS; record errors or an incomplete
  * entity make it PARTIAL; when every entity it pulled was incomplete, nothing could be trusted
- * and it is a FAILURE.
+ * and it is a FAILURE, which applies nothing.
  */
 export function finalStatus(params: {
   errors: ErrorTally;

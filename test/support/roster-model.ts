@@ -289,6 +289,13 @@ export function predictRun(state: RosterState, snapshot: Snapshot, maxRatio: num
       : errorCount > 0 || incomplete.length > 0
         ? 'PARTIAL'
         : 'SUCCESS';
+  if (status === 'FAILURE') {
+    // Nothing of such a pull is trusted: the roster stays as it was, the stats count only errors.
+    const zero = { created: 0, updated: 0, unchanged: 0, deactivated: 0, reactivated: 0 };
+    const failed: Partial<Record<Entity, EntityStats>> = {};
+    for (const entity of pulled) failed[entity] = { ...zero, errors: pulls[entity]?.errors ?? 0 };
+    return { status, held: false, stats: failed, incomplete, next: state };
+  }
   return { status, held, stats, incomplete, next };
 }
 

@@ -157,4 +157,24 @@ describe(`safety on ${driver}`, () => {
     const real = await syncNow(t, providerId);
     expect(real.stats).toEqual(dry.stats);
   });
+  it('a pull whose every entity is incomplete is a FAILURE and applies nothing, not even what arrived', async () => {
+    const district = smallDistrict();
+    const dir = writePackage(district);
+    const providerId = await csvProvider(t, 'all-incomplete', dir);
+    expect((await syncNow(t, providerId)).status).toBe('SUCCESS');
+    const before = await snapshot('all-incomplete');
+
+    // Only users.csv, and it breaks off after a row whose name changed.
+    const [first] = district.users;
+    const edited = csvOf(ONEROSTER_ENTITIES.users.columns, [{ ...first!, givenName: 'Renamed' }]);
+    const only = writePackage({ users: [] });
+    writeFileSync(path.join(only, 'users.csv'), `${edited}u-cut,,,true,sch-1,student,cut,,"Cut`);
+    await t.deps.providers.update({ principal: platformAdmin }, providerId, { config: { localPath: only } });
+    const run = await syncNow(t, providerId);
+
+    expect(run.status).toBe('FAILURE');
+    expect(run.errorMessage).toContain('nothing was applied');
+    expect(run.stats.users).toMatchObject({ created: 0, updated: 0, deactivated: 0 });
+    expect(await snapshot('all-incomplete')).toEqual(before);
+  });
 });
