@@ -30,14 +30,17 @@ export async function createRun(
     dryRun: boolean;
   },
 ): Promise<{ created: true; run: RunRow } | { created: false; active: RunRow }> {
-  try {
-    const [row] = await db.insert(sisSyncRuns).values(run).returning();
-    return { created: true, run: row! };
-  } catch (error) {
-    if (!isUniqueViolation(error, ONE_ACTIVE_RUN)) throw error;
-    const active = await findActiveRun(db, run.providerId);
-    if (active === undefined) throw error; // it finished in between: let the caller retry
-    return { created: false, active };
+  // The active run that blocked the insert may finish before we look it up: then insert again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [row] = await db.insert(sisSyncRuns).values(run).returning();
+      return { created: true, run: row! };
+    } catch (error) {
+      if (!isUniqueViolation(error, ONE_ACTIVE_RUN)) throw error;
+      const active = await findActiveRun(db, run.providerId);
+      if (active !== undefined) return { created: false, active };
+      if (attempt === 3) throw error;
+    }
   }
 }
 
@@ -54,6 +57,28 @@ export async function findActiveRun(db: Executor, providerId: string): Promise<R
       and(eq(sisSyncRuns.providerId, providerId), inArray(sisSyncRuns.status, [...ACTIVE_RUN_STATUSES])),
     );
   return row;
+}
+
+/**
+ * The checkpoint a new pull of the provider resumes from: the one its last applied run (SUCCESS
+ * or PARTIAL, not a dry run) kept. Runs that applied nothing (failed, cancelled, discarded, dry)
+ * moved nothing forward, so they are skipped; a last applied run without one means "pull it all".
+ */
+export async function findResumeCheckpoint(db: Executor, providerId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ checkpoint: sisSyncRuns.checkpoint })
+    .from(sisSyncRuns)
+    .where(
+      and(
+        eq(sisSyncRuns.providerId, providerId),
+        inArray(sisSyncRuns.status, ['SUCCESS', 'PARTIAL']),
+        eq(sisSyncRuns.dryRun, false),
+      ),
+    )
+    .orderBy(desc(sisSyncRuns.finishedAt), desc(sisSyncRuns.createdAt))
+    .limit(1);
+  const value = row?.checkpoint?.value;
+  return typeof value === 'string' ? value : null;
 }
 
 export async function findLatestRun(db: Executor, providerId: string): Promise<RunRow | undefined> {

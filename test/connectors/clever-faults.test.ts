@@ -32,7 +32,9 @@ const http: CleverHttpOptions = { ...FAST_HTTP, settings: { ...FAST_HTTP.setting
 
 beforeAll(async () => {
   t = await createTestApp();
-  useCleverHttp(t, http);
+  // The matrix faults the data endpoints, so every pull here is a full one (the engine would
+  // otherwise hand the connector its checkpoint and the pull would read events only).
+  useCleverHttp(t, http, { fullPulls: true });
   district = await generateDistrictSource({ students: 120, seed: 5 });
   sim = await startCleverSimulator({ dataset: datasetFromOneRoster(district.source) });
 });

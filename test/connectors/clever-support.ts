@@ -17,12 +17,21 @@ export const FAST_HTTP: CleverHttpOptions = {
  * Builds Clever connectors for this app's runs with `http` (fast retries); other providers as
  * the registry builds them. The run service's connection test keeps the registry's defaults.
  */
-export function useCleverHttp(t: TestApp, http: CleverHttpOptions = FAST_HTTP): void {
+export function useCleverHttp(
+  t: TestApp,
+  http: CleverHttpOptions = FAST_HTTP,
+  options: { fullPulls?: boolean } = {},
+): void {
   const engine = t.deps.engine;
   const original = engine.createConnector.bind(engine);
   const logger = createTestLogger();
-  engine.createConnector = (row, config) =>
-    row.providerType === 'CLEVER' ? createCleverConnector(config, { logger, http }) : original(row, config);
+  engine.createConnector = (row, config) => {
+    if (row.providerType !== 'CLEVER') return original(row, config);
+    const connector = createCleverConnector(config, { logger, http });
+    if (options.fullPulls !== true) return connector;
+    // Without the engine's checkpoint every pull is a full one, whatever the last run kept.
+    return { ...connector, open: (ctx) => connector.open({ ...ctx, checkpoint: null }) };
+  };
 }
 
 /** A Clever provider over the simulator: client credentials and district id, or a fixed token. */

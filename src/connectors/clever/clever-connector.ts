@@ -73,7 +73,7 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
           const feed = await readEvents(api, previous.eventId, ctx.signal);
           return deltaSession(api, ctx, feed, previous);
         } catch (error) {
-          if (!(error instanceof ConnectorError) || error.code === 'cancelled') throw error;
+          if (!(error instanceof ConnectorError) || isFinal(error)) throw error;
           warnings.push(
             warning(
               'events_unavailable',
@@ -88,7 +88,7 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
       try {
         eventId = (await readEvents(api, null, ctx.signal)).newest;
       } catch (error) {
-        if (!(error instanceof ConnectorError) || error.code === 'cancelled') throw error;
+        if (!(error instanceof ConnectorError) || isFinal(error)) throw error;
         eventsReadable = false;
         warnings.push(
           warning(
@@ -188,6 +188,14 @@ function deltaSession(
 export interface CleverCheckpoint {
   eventId: string | null;
   lastFullPullAt: Date;
+}
+
+/**
+ * Errors after which a full pull cannot fare better: the credentials were refused, or the run
+ * was cancelled. Anything else about the Events API only costs this run its delta.
+ */
+function isFinal(error: ConnectorError): boolean {
+  return error.code === 'cancelled' || error.code === 'auth_failed';
 }
 
 /** Clever requires apps to be able to pull everything at least daily; deltas never go longer. */
