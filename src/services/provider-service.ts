@@ -32,6 +32,7 @@ import {
   type ProviderChanges,
   type ProviderRow,
 } from '../repositories/providers-repository.js';
+import { findActiveRun } from '../repositories/runs-repository.js';
 import { ensureTenant } from '../repositories/tenants-repository.js';
 
 type Json = Record<string, unknown>;
@@ -333,6 +334,16 @@ export function createProviderService(deps: ProviderServiceDeps) {
     async remove(ctx: RequestContext, id: string): Promise<void> {
       await deps.db.transaction(async (tx) => {
         const current = visible(ctx, id, await lockProvider(tx, id));
+        // A run of a deleted provider could neither finish nor be reviewed where admins look.
+        const active = await findActiveRun(tx, id);
+        if (active !== undefined) {
+          throw new ConflictError(
+            active.status === 'HELD'
+              ? `run ${active.id} of this provider is held for review; approve or discard it before deleting the provider`
+              : `a sync of this provider is running (run ${active.id}); cancel it or let it finish before deleting the provider`,
+            { runId: active.id, status: active.status },
+          );
+        }
         await markProviderDeleted(tx, id, ctx.principal.subject);
         await recordAudit(tx, {
           tenantId: current.tenantId,

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PROVIDER_TYPES } from '../../src/domain/provider-type.js';
+import { createRun } from '../../src/repositories/runs-repository.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
 import { providerBody, validConfig } from '../support/factories.js';
 import { TEST_SECRETS } from '../support/secrets.js';
+import { platformAdmin } from '../support/sync.js';
 
 let t: TestApp;
 let admin: string;
@@ -293,6 +295,28 @@ describe(`provider routes on ${driver}`, () => {
         headers: auth(admin),
       });
       expect((list.json().providers as { id: string }[]).map((p) => p.id)).not.toContain(created.id);
+    });
+
+    it('is refused while a run of the provider is active, naming the run', async () => {
+      const created = (await create(providerBody('lincoln', 'ONEROSTER_CSV'))).json();
+      // A pending run that no worker picks up: the refusal does not depend on timing.
+      const pending = await createRun(t.handle.db, {
+        tenantId: 'lincoln',
+        providerId: created.id,
+        trigger: 'MANUAL',
+        triggeredBy: 'test',
+        dryRun: false,
+      });
+      if (!pending.created) throw new Error('the provider had an active run already');
+      const url = `/api/v1/providers/${created.id}`;
+      const refused = await t.app.inject({ method: 'DELETE', url, headers: auth(admin) });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().error).toMatchObject({ code: 'conflict', details: { runId: pending.run.id } });
+      expect(refused.json().error.message).toContain(pending.run.id);
+      expect((await t.app.inject({ method: 'GET', url, headers: auth(admin) })).statusCode).toBe(200);
+
+      await t.deps.runs.cancel({ principal: platformAdmin }, created.id);
+      expect((await t.app.inject({ method: 'DELETE', url, headers: auth(admin) })).statusCode).toBe(204);
     });
 
     it('frees the name for a new provider', async () => {

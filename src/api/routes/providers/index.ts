@@ -80,7 +80,7 @@ export function providerRoutes(app: ApiInstance, providers: ProviderService): vo
         summary: 'Remove a provider; its runs, links and the roster it loaded stay',
         security,
         params: ProviderParamsSchema,
-        response: { 204: Type.Null({ description: 'Deleted.' }), ...errorResponses(400, 401, 403, 404) },
+        response: { 204: Type.Null({ description: 'Deleted.' }), ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
