@@ -24,7 +24,10 @@ import {
   type RunRow,
 } from '../repositories/runs-repository.js';
 import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
+import { refreshStatistics } from './load/analyze.js';
+import { CANONICAL } from './load/canonical-columns.js';
 import { prepareRun } from './load/prepare.js';
+import { STAGING } from './stage/staging-columns.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
 import { stageBatch } from './stage/staging-writer.js';
 
@@ -89,6 +92,11 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
           ),
         ),
       };
+      await refreshStatistics(session, [
+        ...extraction.pulled.map((e) => STAGING[e].table),
+        'sis_external_links',
+        ...extraction.pulled.map((e) => CANONICAL[e].table),
+      ]);
       // Users are settled (shared users flagged) before what refers to them is checked.
       const afterUsers = ENTITY_TYPES.slice(ENTITY_TYPES.indexOf('users') + 1);
       const pulled = (entities: readonly EntityType[]) =>

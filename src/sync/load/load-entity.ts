@@ -2,6 +2,7 @@ import type { SqlSession } from '../../db/client.js';
 import type { EntityStats, EntityType } from '../../domain/entity.js';
 import type { ChangeKind } from '../../db/schema/index.js';
 import { STAGING } from '../stage/staging-columns.js';
+import { refreshStatistics } from './analyze.js';
 import { CANONICAL } from './canonical-columns.js';
 
 export interface LoadContext {
@@ -61,6 +62,8 @@ export async function loadEntity(
     [ctx.tenantId, ctx.providerId],
   );
 
+  // Earlier entities of this load just added links and rows that the joins below read.
+  await refreshStatistics(tx, ['sis_external_links', spec.table]);
   await tx.query(
     `CREATE TEMP TABLE ${rows} ON COMMIT DROP AS
      SELECT r.external_id, r.content_hash,
@@ -82,12 +85,10 @@ export async function loadEntity(
      WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid`,
     p,
   );
+  await refreshStatistics(tx, [rows]);
 
-  await tx.query(
-    `INSERT INTO ${spec.table} (tenant_id, id, ${columnNames.join(', ')}, active, created_at, updated_at)
-     SELECT $1, target_id, ${columnNames.join(', ')}, true, now(), now() FROM ${rows} WHERE kind = 'created'`,
-    [ctx.tenantId],
-  );
+  // Updates go before inserts: the statistics refreshed above describe the tables as they were,
+  // and an update planned on them must not meet thousands of rows inserted a moment ago.
   await tx.query(
     `UPDATE ${spec.table} c
      SET ${columnNames.map((n) => `${n} = t.${n}`).join(', ')}, active = true, deactivated_at = NULL, updated_at = now()
@@ -96,12 +97,9 @@ export async function loadEntity(
     [ctx.tenantId],
   );
   await tx.query(
-    `INSERT INTO sis_external_links
-       (tenant_id, provider_id, entity_type, external_id, entity_id, matched_by, content_hash, active,
-        first_seen_run_id, last_seen_run_id)
-     SELECT $2, $3, '${entity}', external_id, target_id, coalesce(matched_by, 'created'), content_hash, true, $1, $1
-     FROM ${rows} WHERE link_id IS NULL`,
-    p,
+    `INSERT INTO ${spec.table} (tenant_id, id, ${columnNames.join(', ')}, active, created_at, updated_at)
+     SELECT $1, target_id, ${columnNames.join(', ')}, true, now(), now() FROM ${rows} WHERE kind = 'created'`,
+    [ctx.tenantId],
   );
   await tx.query(
     `UPDATE sis_external_links l
@@ -112,6 +110,16 @@ export async function loadEntity(
        AND l.external_id = t.external_id AND t.link_id IS NOT NULL AND t.kind <> 'unchanged'`,
     p,
   );
+  await tx.query(
+    `INSERT INTO sis_external_links
+       (tenant_id, provider_id, entity_type, external_id, entity_id, matched_by, content_hash, active,
+        first_seen_run_id, last_seen_run_id)
+     SELECT $2, $3, '${entity}', external_id, target_id, coalesce(matched_by, 'created'), content_hash, true, $1, $1
+     FROM ${rows} WHERE link_id IS NULL`,
+    p,
+  );
+  // What follows (parents, guardians, deletes) joins the rows just written.
+  await refreshStatistics(tx, ['sis_external_links', spec.table]);
   if (spec.selfParent !== undefined) await resolveParents(tx, ctx, entity, spec.selfParent);
   if (entity === 'users') await syncRelationships(tx, ctx);
 
