@@ -16,7 +16,7 @@ import { simulateOneRoster } from './simulate-oneroster.js';
 export function simulateCommand(program: Command, _config: Config): void {
   const simulate = program
     .command('simulate')
-    .description('serve a simulated district system (SFTP, ...) for trials and tests');
+    .description('serve a simulated district system (SFTP, OneRoster REST, ClassLink, Clever) for trials and tests');
   simulateSftp(simulate);
   simulateOneRoster(simulate);
   simulateClever(simulate);
