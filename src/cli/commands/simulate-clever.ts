@@ -1,6 +1,3 @@
-import { statSync } from 'node:fs';
-import path from 'node:path';
-
 import { InvalidArgumentError, type Command } from 'commander';
 
 import { startCleverSimulator } from '../../simulators/clever/clever-server.js';
@@ -16,6 +13,7 @@ import {
   loadDistrictSource,
   type DistrictSource,
 } from '../../simulators/district-source.js';
+import { parseFolder, parseInteger, parsePort, untilStopped } from './simulate-options.js';
 
 /*
  * `sis-sync simulate clever`: Clever's Data API v3.0 and token endpoint over a generated district
@@ -36,7 +34,7 @@ export function simulateClever(simulate: Command): void {
   simulate
     .command('clever')
     .description('serve a district as Clever Data API v3.0 (district tokens, token discovery, Events API)')
-    .option('--port <port>', 'port to listen on (0: any free port)', parseInteger, 8710)
+    .option('--port <port>', 'port to listen on (0: any free port)', parsePort, 8710)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--students <n>', 'generate a district of this many students', parseInteger)
     .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
@@ -49,7 +47,7 @@ export function simulateClever(simulate: Command): void {
     .option('--rate-limit <n>', 'requests per minute per token before 429 (Clever: 1200)', parseInteger, 1200)
     .action(async (options: Options) => {
       if ((options.students === undefined) === (options.from === undefined)) {
-        throw new InvalidArgumentError('give exactly one of --students N or --from DIR');
+        throw new Error('give exactly one of --students N or --from DIR');
       }
       let source: DistrictSource;
       let cleanup: () => Promise<void> = () => Promise.resolve();
@@ -96,23 +94,10 @@ export function simulateClever(simulate: Command): void {
           'Ctrl-C stops it.',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped();
       await server.close();
       await cleanup();
     });
-}
-
-function parseInteger(raw: string): number {
-  if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError('a whole number');
-  return Number(raw);
 }
 
 function parseFaults(raw: string): FaultSpec[] {
@@ -122,16 +107,4 @@ function parseFaults(raw: string): FaultSpec[] {
     if (error instanceof FaultSpecError) throw new InvalidArgumentError(error.message);
     throw error;
   }
-}
-
-function parseFolder(raw: string): string {
-  const folder = path.resolve(raw);
-  let isFolder = false;
-  try {
-    isFolder = statSync(folder).isDirectory();
-  } catch {
-    // Reported below, with the path.
-  }
-  if (!isFolder) throw new InvalidArgumentError(`${folder} is not a folder`);
-  return folder;
 }

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import path from 'node:path';
 
 import { InvalidArgumentError, type Command } from 'commander';
 
@@ -11,6 +9,7 @@ import {
 } from '../../simulators/district-source.js';
 import { parseFaults } from '../../simulators/oneroster/faults.js';
 import { startOneRosterServer } from '../../simulators/oneroster/oneroster-server.js';
+import { parseFolder, parseInteger, parsePort, untilStopped } from './simulate-options.js';
 
 /*
  * `sis-sync simulate oneroster` and `sis-sync simulate classlink`: a OneRoster 1.1 REST server
@@ -37,7 +36,7 @@ export function simulateOneRoster(simulate: Command): void {
           ? 'serve a district as a OneRoster 1.1 REST server (OAuth 1.0a HMAC-SHA1/SHA256 or OAuth 2)'
           : 'serve a district as a ClassLink Roster Server (OAuth 1.0a HMAC-SHA256; --proxy: bearer token)',
       )
-      .option('--port <port>', 'port to listen on (0: any free port)', parseInteger, 8700)
+      .option('--port <port>', 'port to listen on (0: any free port)', parsePort, 8700)
       .option('--host <address>', 'address to listen on', '127.0.0.1')
       .option('--students <n>', 'generate a district of this many students', parseInteger)
       .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
@@ -53,7 +52,7 @@ export function simulateOneRoster(simulate: Command): void {
     }
     command.action(async (options: Options) => {
       if ((options.students === undefined) === (options.from === undefined)) {
-        throw new InvalidArgumentError('give exactly one of --students N or --from DIR');
+        throw new Error('give exactly one of --students N or --from DIR');
       }
       let source: DistrictSource;
       let cleanup: () => Promise<void> = () => Promise.resolve();
@@ -113,24 +112,11 @@ export function simulateOneRoster(simulate: Command): void {
           'Ctrl-C stops it.',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped();
       await server.close();
       await cleanup();
     });
   }
-}
-
-function parseInteger(raw: string): number {
-  if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError('a whole number');
-  return Number(raw);
 }
 
 function parseFaultSpec(raw: string): string {
@@ -140,16 +126,4 @@ function parseFaultSpec(raw: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
   return raw;
-}
-
-function parseFolder(raw: string): string {
-  const folder = path.resolve(raw);
-  let isFolder = false;
-  try {
-    isFolder = statSync(folder).isDirectory();
-  } catch {
-    // Reported below, with the path.
-  }
-  if (!isFolder) throw new InvalidArgumentError(`${folder} is not a folder`);
-  return folder;
 }

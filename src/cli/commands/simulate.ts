@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 import type { Config } from '../../config/config.js';
 import { startSftpServer } from '../../simulators/sftp-server.js';
 import { simulateClever } from './simulate-clever.js';
 import { simulateOneRoster } from './simulate-oneroster.js';
+import { parseFolder, parsePort, untilStopped } from './simulate-options.js';
 
 /**
  * `sis-sync simulate <system>`: stand-ins for the systems a district connects, served locally so
@@ -16,7 +16,9 @@ import { simulateOneRoster } from './simulate-oneroster.js';
 export function simulateCommand(program: Command, _config: Config): void {
   const simulate = program
     .command('simulate')
-    .description('serve a simulated district system (SFTP, OneRoster REST, ClassLink, Clever) for trials and tests');
+    .description(
+      'serve a simulated district system (SFTP, OneRoster REST, ClassLink, Clever) for trials and tests',
+    );
   simulateSftp(simulate);
   simulateOneRoster(simulate);
   simulateClever(simulate);
@@ -78,36 +80,4 @@ function simulateSftp(simulate: Command): void {
       await untilStopped();
       await server.close();
     });
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilStopped(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      console.log(`${signal}: stopping`);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
-function parsePort(raw: string): number {
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || port > 65535) throw new InvalidArgumentError('a port from 0 to 65535');
-  return port;
-}
-
-function parseFolder(raw: string): string {
-  const folder = path.resolve(raw);
-  let isFolder = false;
-  try {
-    isFolder = statSync(folder).isDirectory();
-  } catch {
-    // Reported below, with the path.
-  }
-  if (!isFolder) throw new InvalidArgumentError(`${folder} is not a folder`);
-  return folder;
 }
