@@ -14,6 +14,7 @@ import ssh2, {
 } from 'ssh2';
 
 import { sshFingerprint } from '../connectors/oneroster-csv/sftp-fingerprint.js';
+import { generateEd25519KeyPair } from './ssh-key.js';
 
 const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
 /** Reads are capped like real servers cap them; clients handle short reads. */
@@ -63,7 +64,7 @@ type OpenHandle = { kind: 'file'; file: FileHandle } | { kind: 'dir'; dir: Dir; 
 
 /** An SSH server offering password and public-key login and a read-only SFTP view of `root`. */
 export async function startSftpServer(options: SftpServerOptions): Promise<RunningSftpServer> {
-  const hostKey = options.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = options.hostKey ?? generateEd25519KeyPair().private;
   const parsedHostKey = parseKey(hostKey, 'host key');
   const root = await realpath(options.root);
   const users = new Map(options.users.map((user) => [user.username, allowedUser(user)]));

@@ -5,10 +5,10 @@ import { createConnection, createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { ConnectorError } from '../../src/connectors/connector.js';
+import { generateEd25519KeyPair } from '../../src/simulators/ssh-key.js';
 import {
   fetchFromSftp,
   keyTextFingerprint,
@@ -175,7 +175,7 @@ describe.skipIf(!hasSshd)(title, () => {
   });
 
   it('refuses the server when the pinned fingerprint is another key', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519KeyPair();
     const pinned = keyTextFingerprint(other.public);
     const target = dest();
     const error = await rejection(
@@ -188,7 +188,7 @@ describe.skipIf(!hasSshd)(title, () => {
   });
 
   it('reports a key the server does not authorize as auth_failed, and a missing path as not_found', async () => {
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const stranger = generateEd25519KeyPair();
     const unauthorized = settings({ privateKey: stranger.private });
     delete unauthorized.privateKeyPath;
     const denied = await rejection(fetchFromSftp(unauthorized, path.join(dir, 'export'), dest(), options()));

@@ -23,12 +23,13 @@ import {
   type SftpSettings,
 } from '../../src/connectors/oneroster-csv/sftp-fetch.js';
 import { startSftpServer, type RunningSftpServer } from '../../src/simulators/sftp-server.js';
+import { generateEd25519KeyPair } from '../../src/simulators/ssh-key.js';
 import { TEST_SECRETS } from '../support/secrets.js';
 
 const PASSWORD = TEST_SECRETS.sftpPassword;
 const PASSPHRASE = 'sftp-passphrase-Lk29!vortex';
-const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
-const encryptedKey = ssh2.utils.generateKeyPairSync('ed25519', {
+const clientKey = generateEd25519KeyPair();
+const encryptedKey = generateEd25519KeyPair({
   passphrase: PASSPHRASE,
   cipher: 'aes256-ctr',
   rounds: 4,
@@ -156,7 +157,7 @@ describe('fetchFromSftp against the simulator', () => {
   });
 
   it('refuses a server whose host key is not the pinned one, before writing anything', async () => {
-    const otherKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const otherKey = generateEd25519KeyPair();
     const pinned = keyTextFingerprint(otherKey.public);
     const dest = freshDir();
     const error = await connectorError(
