@@ -1,11 +1,15 @@
 /*
  * Injectable faults for the OneRoster simulator, from a `--faults` spec: a comma-separated list
  * of `kind[:times][@collection][+skip]`.
- *   kind        429 | 500 | 503 | slow | reset | truncate | short | expire | noenvelope
+ *   kind        429 | 500 | 503 | slow | reset | truncate | short | expire | noenvelope | grow | shrink
  *   times       how often it fires (default 1; `*` for every time)
  *   @collection only on requests for that collection (orgs, users, ...); default any
  *   +skip       matching requests to let through first (default 1, so the fault hits mid-pull)
- * Example: `429:3@users,500:2,truncate@enrollments,expire,short@users`.
+ * `expire` ends the OAuth 2 tokens issued so far, and revokes a static bearer token (the ClassLink
+ * proxy's) for good. `grow` and `shrink` move the collection's total from that request on: a
+ * record appears at the front of the collection, or its first record disappears, so
+ * `X-Total-Count` differs between the pages of one pull and every later record shifts by one.
+ * Example: `429:3@users,500:2,truncate@enrollments,expire,short@users,grow@enrollments`.
  */
 
 export const FAULT_KINDS = [
@@ -18,6 +22,8 @@ export const FAULT_KINDS = [
   'short',
   'expire',
   'noenvelope',
+  'grow',
+  'shrink',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 import { idOf, type DistrictSource, type JsonObject, type OneRosterCollection } from '../district-source.js';
-import { parseFaults, takeFault, type Fault } from './faults.js';
+import { parseFaults, takeFault, type Fault, type FaultKind } from './faults.js';
 import { createOAuth1Verifier } from './oauth1-verifier.js';
 
 /*
@@ -44,6 +44,8 @@ export interface RunningOneRosterServer {
   requests: Map<string, number>;
   /** Replaces the fault plan (tests: sync clean, then with a fault, on one server). */
   setFaults(spec: string): void;
+  /** The faults that fired since the plan was set, in order, with the collection path they hit. */
+  firedFaults(): { kind: FaultKind; path: string }[];
   close(): Promise<void>;
 }
 
@@ -70,8 +72,13 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     signatureMethods: options.signatureMethods,
   });
   let faults: Fault[] = parseFaults(options.faults ?? '');
+  let fired: { kind: FaultKind; path: string }[] = [];
   const tokens = new Map<string, number>();
   const bearers = new Set(options.bearerTokens ?? []);
+  /** Static bearer tokens an `expire` fault revoked; a new fault plan restores them. */
+  const revoked = new Set<string>();
+  /** Records added (> 0) or removed (< 0) mid-pull by `grow` and `shrink`, by served path. */
+  const drift = new Map<string, number>();
   const requests = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const ttl = options.tokenTtlSeconds ?? 3600;
@@ -102,6 +109,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     requests.set(rest, (requests.get(rest) ?? 0) + 1);
 
     const fault = takeFault(faults, rest);
+    if (fault !== null) fired.push({ kind: fault.kind, path: rest });
     switch (fault?.kind) {
       case '429':
         res.writeHead(429, {
@@ -119,16 +127,24 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
       case 'slow': {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (!res.destroyed) serveCollection(url, route, res, false);
+          if (!res.destroyed) serveCollection(url, rest, route, res, false);
         }, options.slowMs ?? 3000);
         timers.add(timer);
         return;
       }
-      case 'expire':
+      case 'expire': {
         tokens.clear();
-        if ((req.headers.authorization ?? '').startsWith('Bearer ') && !bearers.has(bearerOf(req) ?? '')) {
+        const bearer = bearerOf(req);
+        if (bearer !== null) {
+          // A static token cannot be renewed by its client: once expired it stays refused.
+          if (bearers.has(bearer)) revoked.add(bearer);
           return status(res, 401, 'unauthorisedrequest', 'the access token has expired');
         }
+        break;
+      }
+      case 'grow':
+      case 'shrink':
+        drift.set(rest, (drift.get(rest) ?? 0) + (fault.kind === 'grow' ? 1 : -1));
         break;
       case 'noenvelope':
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -139,11 +155,12 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
       case undefined:
         break;
     }
-    serveCollection(url, route, res, fault?.kind === 'short', fault?.kind === 'truncate');
+    serveCollection(url, rest, route, res, fault?.kind === 'short', fault?.kind === 'truncate');
   }
 
   function serveCollection(
     url: URL,
+    rest: string,
     route: (typeof COLLECTIONS)[string],
     res: ServerResponse,
     short: boolean,
@@ -151,6 +168,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
   ): void {
     let objects = options.source.collections[route.collection];
     if (route.keep !== undefined) objects = objects.filter(route.keep);
+    objects = drifted(objects, drift.get(rest) ?? 0);
     const filter = url.searchParams.get('filter');
     if (filter !== null) {
       const predicate = parseFilter(filter);
@@ -196,6 +214,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     if (header === undefined) return 'credentials are required';
     if (header.startsWith('Bearer ')) {
       const token = bearerOf(req) ?? '';
+      if (revoked.has(token)) return 'the access token has expired';
       if (bearers.has(token)) return null;
       const expiry = tokens.get(token);
       return expiry !== undefined && expiry > Date.now()
@@ -250,8 +269,12 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     baseUrl: `${origin}${basePath}`,
     tokenUrl: `${origin}/token`,
     requests,
+    firedFaults: () => [...fired],
     setFaults: (spec) => {
       faults = parseFaults(spec);
+      fired = [];
+      revoked.clear();
+      drift.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -260,6 +283,22 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A collection after records appeared at its front (`count` > 0) or left it (`count` < 0). An
+ * added record copies the first one under a new sourcedId, so it maps like the others.
+ */
+function drifted(objects: JsonObject[], count: number): JsonObject[] {
+  if (count <= 0) return objects.slice(-count);
+  const first = objects[0];
+  if (first === undefined) return objects;
+  const added = Array.from({ length: count }, (_, i) => ({
+    ...first,
+    sourcedId: `${idOf(first)}-added-${i + 1}`,
+    dateLastModified: new Date().toISOString(),
+  }));
+  return [...added, ...objects];
 }
 
 function bearerOf(req: IncomingMessage): string | null {
