@@ -7,7 +7,7 @@ import {
   loadDistrictSource,
   type DistrictSource,
 } from '../../simulators/district-source.js';
-import { parseFaults } from '../../simulators/oneroster/faults.js';
+import { FAULT_KINDS, parseFaults } from '../../simulators/oneroster/faults.js';
 import { startOneRosterServer } from '../../simulators/oneroster/oneroster-server.js';
 import { parseFolder, parseInteger, parsePort, untilStopped } from './simulate-options.js';
 
@@ -43,7 +43,7 @@ export function simulateOneRoster(simulate: Command): void {
       .option('--seed <n>', 'generator seed', parseInteger, 1)
       .option(
         '--faults <spec>',
-        'inject faults: kind[:times][@collection][+skip],... (429, 500, 503, slow, reset, truncate, short, expire, noenvelope)',
+        `inject faults: kind[:times][@collection][+skip],... (${FAULT_KINDS.join(', ')})`,
         parseFaultSpec,
       )
       .option('--retry-after <seconds>', 'Retry-After of injected 429s', parseInteger, 1);
