@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ declare module 'vitest' {
     /** PostgreSQL: admin URL and the migrated template each test file's database is cloned from. */
     adminUrl: string;
     templateDatabase: string;
+    /** Prefix of this run's databases: another run on the same server keeps its own. */
+    databasePrefix: string;
     /** PGlite: a dump of a migrated database each test file starts from. */
     pgliteDump: string;
     /** Where every test's logger writes, scanned for secrets by test/log-scan.test.ts. */
@@ -28,11 +31,15 @@ export default async function setup(project: TestProject) {
   project.provide('workDir', workDir);
 
   const adminUrl = process.env.TEST_DATABASE_URL;
+  // Several runs may share one PostgreSQL (developers, CI, helpers): each names, and at the end
+  // drops, only its own databases.
+  const databasePrefix = `sis_sync_test_${randomBytes(4).toString('hex')}_`;
+  project.provide('databasePrefix', databasePrefix);
   let templateDatabase = '';
   if (adminUrl !== undefined && adminUrl !== '') {
     project.provide('driver', 'postgres');
     project.provide('adminUrl', adminUrl);
-    templateDatabase = `sis_sync_test_tpl_${process.pid}`;
+    templateDatabase = `${databasePrefix}tpl`;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${templateDatabase}`);
@@ -65,7 +72,8 @@ export default async function setup(project: TestProject) {
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
       const { rows } = await admin.query<{ datname: string }>(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'sis_sync_test_%'",
+        'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+        [databasePrefix],
       );
       for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
       await admin.end();

@@ -21,7 +21,7 @@ function withDatabase(url: string, database: string): string {
 export async function createTestDatabase(): Promise<DatabaseHandle & { url: string | undefined }> {
   if (driver === 'postgres') {
     const adminUrl = inject('adminUrl');
-    const name = `sis_sync_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const name = `${inject('databasePrefix')}${randomUUID().replace(/-/g, '').slice(0, 16)}`;
     await withAdmin(adminUrl, (admin) =>
       admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`),
     );
