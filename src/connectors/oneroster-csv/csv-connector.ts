@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
-import type { ExtractedRecord, RecordError } from '../../domain/records.js';
+import type { RecordError } from '../../domain/records.js';
 import {
   ConnectorError,
   type ConnectionReport,
@@ -14,7 +14,7 @@ import {
   type ExtractSession,
   type IncompleteEntity,
 } from '../connector.js';
-import { CREDENTIAL_FIELDS, ONEROSTER_ENTITIES, mapOneRosterRow } from '../oneroster/entities.js';
+import { ONEROSTER_ENTITIES, mapOneRosterRow, toExtractedRecord } from '../oneroster/entities.js';
 import type { OneRosterCsvConfig } from './config.js';
 import { CsvFileError, readCsv } from './csv-rows.js';
 import { readManifest, type FileMode, type Manifest } from './manifest.js';
@@ -247,16 +247,9 @@ async function* extractFile<E extends EntityType>(
           });
         }
       } else if (mapped.externalId !== null) {
-        const raw: Record<string, unknown> = { ...row.values };
-        for (const field of CREDENTIAL_FIELDS) delete raw[field];
-        const record: ExtractedRecord<E> = {
-          externalId: mapped.externalId,
-          deleted: mapped.deleted,
-          data: mapped.data,
-          raw,
-          source,
-        };
-        batch.records.push(record);
+        batch.records.push(
+          toExtractedRecord({ ...mapped, externalId: mapped.externalId }, row.values, source),
+        );
       }
       if (batch.records.length + batch.errors.length >= BATCH_SIZE) {
         yield batch;

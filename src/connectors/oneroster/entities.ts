@@ -1,5 +1,7 @@
 import type { EntityType } from '../../domain/entity.js';
 import type {
+  ExtractedRecord,
+  RecordSource,
   ClassRecord,
   CourseRecord,
   EnrollmentRecord,
@@ -225,7 +227,7 @@ export const ONEROSTER_ENTITIES: { readonly [E in EntityType]: OneRosterEntity<E
 };
 
 /** Fields never kept from a provider record (not even in staging). */
-export const CREDENTIAL_FIELDS = ['password'] as const;
+const CREDENTIAL_FIELDS = ['password'] as const;
 
 export interface MappedRow<E extends EntityType> {
   externalId: string | null;
@@ -261,4 +263,18 @@ export function mapOneRosterRow<E extends EntityType>(
   // A tombstone needs only its id: the rest of the row is not read.
   const data = deleted ? ({} as EntityRecordMap[E]) : spec.map(read);
   return { externalId: sourcedId === '' ? null : sourcedId, deleted, data, problems: read.problems };
+}
+
+/**
+ * The record a cleanly mapped row becomes, with the provider's own fields (credentials removed)
+ * kept as its raw form for staging.
+ */
+export function toExtractedRecord<E extends EntityType>(
+  mapped: MappedRow<E> & { externalId: string },
+  original: Readonly<Record<string, unknown>>,
+  source: RecordSource,
+): ExtractedRecord<E> {
+  const raw: Record<string, unknown> = { ...original };
+  for (const field of CREDENTIAL_FIELDS) delete raw[field];
+  return { externalId: mapped.externalId, deleted: mapped.deleted, data: mapped.data, raw, source };
 }

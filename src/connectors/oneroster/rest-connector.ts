@@ -1,5 +1,5 @@
 import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
-import type { ExtractedRecord, RecordError } from '../../domain/records.js';
+import type { RecordError } from '../../domain/records.js';
 import type { ProviderType } from '../../domain/provider-type.js';
 import type {
   ConnectionReport,
@@ -11,7 +11,7 @@ import type {
 } from '../connector.js';
 import type { AuthStrategy } from '../http/auth.js';
 import { createHttpClient, type HttpClientDeps, type HttpSettings } from '../http/http-client.js';
-import { CREDENTIAL_FIELDS, ONEROSTER_ENTITIES, mapOneRosterRow } from './entities.js';
+import { ONEROSTER_ENTITIES, mapOneRosterRow, toExtractedRecord } from './entities.js';
 import { createOneRosterRestClient, type OneRosterRestClient } from './rest-client.js';
 import { restObjectToRow } from './rest-row.js';
 import { describeImsxFailure } from './rest-status.js';
@@ -209,16 +209,13 @@ async function* extractCollection<E extends EntityType>(
         return;
       }
       if (mapped.externalId === null) return;
-      const raw: Record<string, unknown> = { ...(object as Record<string, unknown>) };
-      for (const field of CREDENTIAL_FIELDS) delete raw[field];
-      const record: ExtractedRecord<E> = {
-        externalId: mapped.externalId,
-        deleted: mapped.deleted,
-        data: mapped.data,
-        raw,
-        source,
-      };
-      batch.records.push(record);
+      batch.records.push(
+        toExtractedRecord(
+          { ...mapped, externalId: mapped.externalId },
+          object as Record<string, unknown>,
+          source,
+        ),
+      );
     });
     if (batch.records.length + batch.errors.length >= BATCH_SIZE) {
       yield batch;
