@@ -76,6 +76,8 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
   if (started === undefined) return findRun(db, runId);
   const cancellation = cancellationCheck(deps, runId);
   try {
+    // Cancelled while it waited (a shutdown cancels queued runs too): do not reach the provider.
+    await cancellation();
     const provider = await deps.loadProvider(run.providerId);
     if (provider === undefined) throw new ConnectorError('not_found', 'the provider was deleted');
     const extraction = await extract(deps, started, provider, cancellation, log);

@@ -7,6 +7,11 @@ import type { SqlSession } from '../../db/client.js';
  * rescan whole tables for every row, which made a 10,000-student first sync take twenty
  * minutes instead of one. ANALYZE samples a bounded number of rows, so it stays cheap on large
  * tables, and inside a transaction it sees that transaction's own rows.
+ *
+ * Inside a transaction ANALYZE holds each table's SHARE UPDATE EXCLUSIVE lock until commit, and
+ * that lock conflicts only with itself: the loads of two providers take turns on a table, and to
+ * never deadlock every run asks in one order: staging tables, then `sis_external_links`, then the
+ * canonical tables in entity order.
  */
 export async function refreshStatistics(session: SqlSession, tables: readonly string[]): Promise<void> {
   if (tables.length === 0) return;
