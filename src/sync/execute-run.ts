@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 
 import type { Connector, ExtractMode, IncompleteEntity } from '../connectors/connector.js';
 import { ConnectorError } from '../connectors/connector.js';
-import type { DatabaseHandle, Executor, SqlSession, Transaction } from '../db/client.js';
+import type { DatabaseHandle, Executor, Transaction } from '../db/client.js';
 import { sisSyncRunErrors } from '../db/schema/index.js';
 import { sqlSessionOf } from '../db/sql-session.js';
 import { ENTITY_TYPES, type EntityType, type RunStats } from '../domain/entity.js';
@@ -24,10 +24,7 @@ import {
   type RunRow,
 } from '../repositories/runs-repository.js';
 import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
-import { refreshStatistics } from './load/analyze.js';
-import { CANONICAL } from './load/canonical-columns.js';
 import { prepareRun } from './load/prepare.js';
-import { STAGING } from './stage/staging-columns.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
 import { stageBatch } from './stage/staging-writer.js';
 
@@ -82,34 +79,19 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
     if (provider === undefined) throw new ConnectorError('not_found', 'the provider was deleted');
     const extraction = await extract(deps, started, provider, cancellation, log);
     await updateRun(db, runId, { phase: 'preparing', heartbeatAt: new Date() });
-    await db.transaction(async (tx) => {
-      const session = sqlSessionOf(tx);
-      const context = {
+    await db.transaction((tx) =>
+      prepareRun(sqlSessionOf(tx), {
         runId,
         tenantId: run.tenantId,
         providerId: run.providerId,
+        present: new Set(extraction.pulled),
         completeSnapshots: new Set(
           extraction.pulled.filter(
             (e) => extraction.modes[e] === 'snapshot' && !extraction.incomplete.includes(e),
           ),
         ),
-      };
-      await refreshStatistics(session, [
-        ...extraction.pulled.map((e) => STAGING[e].table),
-        'sis_external_links',
-        ...extraction.pulled.map((e) => CANONICAL[e].table),
-      ]);
-      // Users are settled (shared users flagged) before what refers to them is checked.
-      const afterUsers = ENTITY_TYPES.slice(ENTITY_TYPES.indexOf('users') + 1);
-      const pulled = (entities: readonly EntityType[]) =>
-        new Set(extraction.pulled.filter((e) => entities.includes(e)));
-      await prepareRun(session, {
-        ...context,
-        present: pulled(ENTITY_TYPES.filter((e) => !afterUsers.includes(e))),
-      });
-      if (extraction.pulled.includes('users')) await flagSharedUsers(session, context);
-      await prepareRun(session, { ...context, present: pulled(afterUsers) });
-    });
+      }),
+    );
     const plan: HeldPlan = {
       scopes: scopesOf(extraction.modes, extraction.incomplete),
       pulled: extraction.pulled,
@@ -267,54 +249,6 @@ async function guardEmptySnapshots(
       ]);
     }
   }
-}
-
-/**
- * Two valid records of one pull that would write the same user (a record that came back to the
- * user another record of this provider has been matched to since, or a new record matched by email
- * or student number to a user whose own record is back in this pull): a merge the design forbids.
- * Every record linked to a shared user, and every record matched to a user some present record is
- * linked to, is an `ambiguous_match` error and is not applied; all still count as present.
- */
-async function flagSharedUsers(
-  session: SqlSession,
-  ctx: { runId: string; tenantId: string; providerId: string },
-): Promise<void> {
-  await session.query(
-    `CREATE TEMP TABLE shared_users ON COMMIT DROP AS
-     WITH target AS (
-       SELECT r.external_id, r.source_file, r.source_line, r.source_page, l.entity_id IS NOT NULL AS linked,
-              coalesce(l.entity_id, r.matched_user_id) AS user_id
-       FROM sis_raw_users r
-       LEFT JOIN sis_external_links l ON l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = 'users'
-         AND l.external_id = r.external_id
-       WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid
-     ), per_user AS (
-       SELECT user_id, count(*) FILTER (WHERE linked) AS linked_records,
-              string_agg(external_id, ', ' ORDER BY external_id) AS records
-       FROM target WHERE user_id IS NOT NULL GROUP BY user_id
-     )
-     SELECT t.*, p.records FROM target t JOIN per_user p USING (user_id)
-     WHERE (t.linked AND p.linked_records > 1) OR (NOT t.linked AND p.linked_records > 0)`,
-    [ctx.runId, ctx.tenantId, ctx.providerId],
-  );
-  await session.query(
-    `INSERT INTO sis_sync_run_errors
-       (run_id, tenant_id, entity, external_id, source_file, source_line, source_page, field, code, message, severity)
-     SELECT $1, $2, 'users', s.external_id, s.source_file, s.source_line, s.source_page, 'externalId', 'ambiguous_match',
-            format('user %s: records %s of this pull would all be one user; none of them is applied until they are told apart',
-                   s.external_id, s.records),
-            'error'
-     FROM shared_users s`,
-    [ctx.runId, ctx.tenantId],
-  );
-  await session.query(
-    `UPDATE sis_raw_users r SET invalid = true, matched_user_id = NULL, matched_by = NULL
-     FROM shared_users s
-     WHERE r.run_id = $1 AND r.external_id = s.external_id AND r.status = 'active'`,
-    [ctx.runId],
-  );
-  await session.query('DROP TABLE shared_users');
 }
 
 function scopesOf(modes: Record<EntityType, ExtractMode>, incomplete: readonly EntityType[]): LoadScopes {

@@ -1,7 +1,10 @@
 import type { SqlSession } from '../../db/client.js';
 import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
 import { STAGING } from '../stage/staging-columns.js';
+import { refreshStatistics } from './analyze.js';
+import { CANONICAL } from './canonical-columns.js';
 import { REFERENCES, SINGULAR, type Reference } from './references.js';
+import { flagSharedUsers } from './shared-users.js';
 
 /*
  * Runs once per run, after staging and before any load: decides which staged records are
@@ -23,11 +26,21 @@ const ERROR_COLUMNS =
   'run_id, tenant_id, entity, external_id, source_file, source_line, source_page, field, code, message, severity';
 
 export async function prepareRun(session: SqlSession, ctx: PrepareContext): Promise<void> {
-  for (const entity of ENTITY_TYPES) {
-    if (!ctx.present.has(entity)) continue;
+  const present = ENTITY_TYPES.filter((e) => ctx.present.has(e));
+  await refreshStatistics(session, [
+    ...present.map((e) => STAGING[e].table),
+    'sis_external_links',
+    ...present.map((e) => CANONICAL[e].table),
+  ]);
+  // In entity order: users are settled (matched, shared users refused) before the enrollments
+  // that refer to them are checked.
+  for (const entity of present) {
     await flagDuplicates(session, ctx, entity);
     for (const reference of REFERENCES[entity]) await checkReference(session, ctx, entity, reference);
-    if (entity === 'users') await matchUsers(session, ctx);
+    if (entity === 'users') {
+      await matchUsers(session, ctx);
+      await flagSharedUsers(session, ctx);
+    }
   }
 }
 
