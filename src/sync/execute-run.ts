@@ -85,6 +85,7 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
         tenantId: run.tenantId,
         providerId: run.providerId,
         present: new Set(extraction.pulled),
+        incomplete: new Set(extraction.incomplete),
         completeSnapshots: new Set(
           extraction.pulled.filter(
             (e) => extraction.modes[e] === 'snapshot' && !extraction.incomplete.includes(e),

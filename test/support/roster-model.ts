@@ -327,7 +327,10 @@ function resolvable(
   const rows = pulls[target]?.rows ?? [];
   if (rows.some((r) => r.id === id && r.line.kind !== 'tombstone' && !r.invalid)) return true;
   if (state.links[target][id]?.active !== true) return false;
-  if (rows.some((r) => r.id === id && r.line.kind === 'tombstone')) return false;
+  // An incomplete pull takes nothing away, not even what it tombstones.
+  if (pulls[target]?.incomplete !== true && rows.some((r) => r.id === id && r.line.kind === 'tombstone')) {
+    return false;
+  }
   return !complete(target) || rows.some((r) => r.id === id && r.line.kind !== 'tombstone');
 }
 
@@ -361,12 +364,10 @@ function matchUsers(state: RosterState, pull: EntityPull<'users'>): number {
       ];
     },
   );
-  // A record of this provider stands for its user unless this run takes it away: absent from a
-  // complete snapshot, or tombstoned (an incomplete pull takes nothing else away).
+  // A record of this provider stands for its user unless this run takes it away: absent from, or
+  // tombstoned in, a complete snapshot (an incomplete pull takes nothing away).
   const present = new Set(pull.rows.filter((r) => r.line.kind !== 'tombstone').map((r) => r.id));
-  const tombstoned = new Set(pull.rows.filter((r) => r.line.kind === 'tombstone').map((r) => r.id));
-  const stillStands = (externalId: string) =>
-    pull.incomplete ? !tombstoned.has(externalId) : present.has(externalId);
+  const stillStands = (externalId: string) => pull.incomplete === true || present.has(externalId);
   const wanting: { row: Staged<'users'>; candidates: string[]; rule: 'email' | 'student_number' }[] = [];
   for (const r of pull.rows) {
     if (r.invalid || r.line.kind !== 'record' || state.links.users[r.id] !== undefined) continue;

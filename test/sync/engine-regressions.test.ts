@@ -1,3 +1,6 @@
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -200,6 +203,32 @@ describe(`engine regressions on ${driver}`, () => {
     }
     expect(await usersOf('reg-email-taken')).toEqual([
       { given_name: 'Eve', active: true, links: 'u-1:created:true' },
+    ]);
+  });
+  it('an incomplete pull takes nothing away, so its tombstones free no user for a new record', async () => {
+    const dir = writePackage({ orgs: [school], users: [user('u-1', 'ann@x.org', 'Ann')] });
+    const providerId = await csvProvider(t, 'reg-incomplete-tombstone', dir, { maxDeactivationRatio: 1 });
+    await syncNow(t, providerId);
+    // u-1 is tombstoned and u-2 carries Ann's email, but users.csv breaks off: the pull is incomplete.
+    writePackage(
+      {
+        orgs: [school],
+        users: [
+          { ...user('u-1', 'ann@x.org', 'Ann'), status: 'tobedeleted' },
+          user('u-2', 'ann@x.org', 'Annie'),
+        ],
+      },
+      { dir },
+    );
+    appendFileSync(path.join(dir, 'users.csv'), 'u-cut,,,true,sch-1,student,cut,,"Cut');
+    const run = await syncNow(t, providerId);
+
+    expect(run.status).toBe('PARTIAL');
+    expect(run.incompleteEntities).toEqual(['users']);
+    expect(await errorCodes(run.id)).toContain('u-2:ambiguous_match');
+    // Ann is still u-1's alone: one active link, nothing deactivated, nobody merged.
+    expect(await usersOf('reg-incomplete-tombstone')).toEqual([
+      { given_name: 'Ann', active: true, links: 'u-1:created:true' },
     ]);
   });
 });

@@ -20,6 +20,8 @@ export interface PrepareContext {
   completeSnapshots: ReadonlySet<EntityType>;
   /** Entities in this pull (snapshot or delta); absent ones are not prepared. */
   present: ReadonlySet<EntityType>;
+  /** Entities whose pull was incomplete: they take nothing away, not even their tombstones. */
+  incomplete: ReadonlySet<EntityType>;
 }
 
 const ERROR_COLUMNS =
@@ -75,19 +77,20 @@ async function flagDuplicates(session: SqlSession, ctx: PrepareContext, entity: 
 
 /**
  * A reference resolves when the target is in this pull and valid, or already known (an active
- * link) and not going away: not tombstoned, and either its entity is not a complete snapshot
- * here or it is present in it (an invalid row still counts as present).
+ * link) and not going away: not tombstoned (unless its entity is incomplete, and so takes nothing
+ * away), and either its entity is not a complete snapshot here or it is present in it (an invalid
+ * row still counts as present).
  */
 function resolvable(ctx: PrepareContext, target: EntityType, idExpr: string): string {
   const table = STAGING[target].table;
   const complete = ctx.completeSnapshots.has(target);
+  const tombstonesApply = !ctx.incomplete.has(target);
   return `(
     EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr}
             AND t.status = 'active' AND NOT t.invalid)
     OR (EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = $2 AND l.provider_id = $3
                 AND l.entity_type = '${target}' AND l.external_id = ${idExpr} AND l.active)
-        AND NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr}
-                        AND t.status = 'tobedeleted')
+        ${tombstonesApply ? `AND NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr} AND t.status = 'tobedeleted')` : ''}
         ${complete ? `AND EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr} AND t.status = 'active')` : ''})
   )`;
 }
@@ -158,13 +161,16 @@ async function checkReference(
  */
 async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<void> {
   // A record of this provider keeps standing for its user unless this run takes it away: a
-  // tombstone, or its absence from a complete snapshot. A delta that does not resend it leaves it.
+  // tombstone, or its absence from a complete snapshot. A delta that does not resend it leaves it,
+  // and an incomplete pull takes nothing away, not even what it tombstones.
   const resent = `EXISTS (SELECT 1 FROM sis_raw_users s WHERE s.run_id = $1 AND s.external_id = l.external_id
                           AND s.status = 'active')`;
   const stillLinked = ctx.completeSnapshots.has('users')
     ? resent
-    : `NOT EXISTS (SELECT 1 FROM sis_raw_users s WHERE s.run_id = $1 AND s.external_id = l.external_id
-                   AND s.status = 'tobedeleted')`;
+    : ctx.incomplete.has('users')
+      ? 'true'
+      : `NOT EXISTS (SELECT 1 FROM sis_raw_users s WHERE s.run_id = $1 AND s.external_id = l.external_id
+                     AND s.status = 'tobedeleted')`;
   // The users a valid record of this pull stands for, with that record's values.
   await session.query(
     `CREATE TEMP TABLE user_pulled ON COMMIT DROP AS
