@@ -9,36 +9,31 @@ import {
 } from '../../simulators/clever/faults.js';
 import { datasetFromOneRoster } from '../../simulators/clever/from-oneroster.js';
 import {
-  generateDistrictSource,
-  loadDistrictSource,
-  type DistrictSource,
-} from '../../simulators/district-source.js';
-import { parseFolder, parseInteger, parsePort, untilStopped } from './simulate-options.js';
+  addSourceOptions,
+  districtSourceOf,
+  type SourceOptions,
+  parseInteger,
+  parsePort,
+  untilStopped,
+} from './simulate-options.js';
 
 /*
  * `sis-sync simulate clever`: Clever's Data API v3.0 and token endpoint over a generated district
  * or a OneRoster CSV folder, printing provider configs that work against it.
  */
 
-interface Options {
+interface Options extends SourceOptions {
   port: number;
   host: string;
-  students?: number;
-  from?: string;
-  seed: number;
   faults?: FaultSpec[];
   rateLimit: number;
 }
 
 export function simulateClever(simulate: Command): void {
-  simulate
-    .command('clever')
+  addSourceOptions(simulate.command('clever'))
     .description('serve a district as Clever Data API v3.0 (district tokens, token discovery, Events API)')
     .option('--port <port>', 'port to listen on (0: any free port)', parsePort, 8710)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--students <n>', 'generate a district of this many students', parseInteger)
-    .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
-    .option('--seed <n>', 'generator seed', parseInteger, 1)
     .option(
       '--faults <spec>',
       `inject faults: kind[=value][xCOUNT|xall][@AT][~PATH],... with kind one of ${FAULT_KINDS.join(', ')}`,
@@ -46,21 +41,7 @@ export function simulateClever(simulate: Command): void {
     )
     .option('--rate-limit <n>', 'requests per minute per token before 429 (Clever: 1200)', parseInteger, 1200)
     .action(async (options: Options) => {
-      if ((options.students === undefined) === (options.from === undefined)) {
-        throw new Error('give exactly one of --students N or --from DIR');
-      }
-      let source: DistrictSource;
-      let cleanup: () => Promise<void> = () => Promise.resolve();
-      if (options.from !== undefined) {
-        source = await loadDistrictSource(options.from);
-      } else {
-        const generated = await generateDistrictSource({
-          students: options.students ?? 0,
-          seed: options.seed,
-        });
-        source = generated.source;
-        cleanup = () => generated.cleanup();
-      }
+      const { source, cleanup } = await districtSourceOf(options);
       const dataset = datasetFromOneRoster(source);
       const server = await startCleverSimulator({
         dataset,

@@ -2,26 +2,25 @@ import { randomBytes } from 'node:crypto';
 
 import { InvalidArgumentError, type Command } from 'commander';
 
-import {
-  generateDistrictSource,
-  loadDistrictSource,
-  type DistrictSource,
-} from '../../simulators/district-source.js';
 import { FAULT_KINDS, parseFaults } from '../../simulators/oneroster/faults.js';
 import { startOneRosterServer } from '../../simulators/oneroster/oneroster-server.js';
-import { parseFolder, parseInteger, parsePort, untilStopped } from './simulate-options.js';
+import {
+  addSourceOptions,
+  districtSourceOf,
+  type SourceOptions,
+  parseInteger,
+  parsePort,
+  untilStopped,
+} from './simulate-options.js';
 
 /*
  * `sis-sync simulate oneroster` and `sis-sync simulate classlink`: a OneRoster 1.1 REST server
  * over a generated district or a OneRoster CSV folder, printing a provider config that works.
  */
 
-interface Options {
+interface Options extends SourceOptions {
   port: number;
   host: string;
-  students?: number;
-  from?: string;
-  seed: number;
   faults?: string;
   retryAfter: number;
   proxy?: boolean;
@@ -29,8 +28,7 @@ interface Options {
 
 export function simulateOneRoster(simulate: Command): void {
   for (const flavor of ['oneroster', 'classlink'] as const) {
-    const command = simulate
-      .command(flavor)
+    const command = addSourceOptions(simulate.command(flavor))
       .description(
         flavor === 'oneroster'
           ? 'serve a district as a OneRoster 1.1 REST server (OAuth 1.0a HMAC-SHA1/SHA256 or OAuth 2)'
@@ -38,9 +36,6 @@ export function simulateOneRoster(simulate: Command): void {
       )
       .option('--port <port>', 'port to listen on (0: any free port)', parsePort, 8700)
       .option('--host <address>', 'address to listen on', '127.0.0.1')
-      .option('--students <n>', 'generate a district of this many students', parseInteger)
-      .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
-      .option('--seed <n>', 'generator seed', parseInteger, 1)
       .option(
         '--faults <spec>',
         `inject faults: kind[:times][@collection][+skip],... (${FAULT_KINDS.join(', ')})`,
@@ -51,21 +46,7 @@ export function simulateOneRoster(simulate: Command): void {
       command.option('--proxy', 'serve as the ClassLink OneRoster proxy (bearer token)');
     }
     command.action(async (options: Options) => {
-      if ((options.students === undefined) === (options.from === undefined)) {
-        throw new Error('give exactly one of --students N or --from DIR');
-      }
-      let source: DistrictSource;
-      let cleanup: () => Promise<void> = () => Promise.resolve();
-      if (options.from !== undefined) {
-        source = await loadDistrictSource(options.from);
-      } else {
-        const generated = await generateDistrictSource({
-          students: options.students ?? 0,
-          seed: options.seed,
-        });
-        source = generated.source;
-        cleanup = () => generated.cleanup();
-      }
+      const { source, cleanup } = await districtSourceOf(options);
       const clientId = `sim-${randomBytes(4).toString('hex')}`;
       const clientSecret = randomBytes(18).toString('base64url');
       const bearer = randomBytes(24).toString('base64url');

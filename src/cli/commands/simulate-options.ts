@@ -1,7 +1,13 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+
+import {
+  generateDistrictSource,
+  loadDistrictSource,
+  type DistrictSource,
+} from '../../simulators/district-source.js';
 
 /*
  * What every `sis-sync simulate <system>` shares: its option parsers and how it waits to be
@@ -43,4 +49,33 @@ export function untilStopped(): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** `--students N` (generated, with `--seed`) or `--from DIR` (a OneRoster CSV folder): exactly one. */
+export interface SourceOptions {
+  students?: number;
+  from?: string;
+  seed: number;
+}
+
+/** The district a simulator serves, and what to remove once it stops. */
+export async function districtSourceOf(
+  options: SourceOptions,
+): Promise<{ source: DistrictSource; cleanup: () => Promise<void> }> {
+  if ((options.students === undefined) === (options.from === undefined)) {
+    throw new Error('give exactly one of --students N or --from DIR');
+  }
+  if (options.from !== undefined) {
+    return { source: await loadDistrictSource(options.from), cleanup: () => Promise.resolve() };
+  }
+  const generated = await generateDistrictSource({ students: options.students ?? 0, seed: options.seed });
+  return { source: generated.source, cleanup: () => generated.cleanup() };
+}
+
+/** The shared options of a simulator over a district. */
+export function addSourceOptions(command: Command): Command {
+  return command
+    .option('--students <n>', 'generate a district of this many students', parseInteger)
+    .option('--from <dir>', 'serve a OneRoster 1.1 CSV folder instead', parseFolder)
+    .option('--seed <n>', 'generator seed', parseInteger, 1);
 }
