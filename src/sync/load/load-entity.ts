@@ -62,8 +62,6 @@ export async function loadEntity(
     [ctx.tenantId, ctx.providerId],
   );
 
-  // Earlier entities of this load just added links and rows that the joins below read.
-  await refreshStatistics(tx, ['sis_external_links', spec.table]);
   await tx.query(
     `CREATE TEMP TABLE ${rows} ON COMMIT DROP AS
      SELECT r.external_id, r.content_hash,
@@ -118,7 +116,8 @@ export async function loadEntity(
      FROM ${rows} WHERE link_id IS NULL`,
     p,
   );
-  // What follows (parents, guardians, deletes) joins the rows just written.
+  // What follows (parents, guardians, deletes, and the next entities' loads) joins the rows just
+  // written; the tables not written yet keep the statistics prepare refreshed.
   await refreshStatistics(tx, ['sis_external_links', spec.table]);
   if (spec.selfParent !== undefined) await resolveParents(tx, ctx, entity, spec.selfParent);
   if (entity === 'users') await syncRelationships(tx, ctx);
