@@ -4,7 +4,8 @@
  * `sis_sync_runs_transition`).
  *
  * PENDING -> IN_PROGRESS -> SUCCESS | PARTIAL | FAILURE | CANCELLED, and HELD (awaiting review)
- * -> IN_PROGRESS (approved, applying) or DISCARDED.
+ * -> IN_PROGRESS (approved, applying) or DISCARDED. A scheduled run that could not start (a
+ * blackout window, a run still going) is recorded as SKIPPED: it starts and ends there.
  */
 export const RUN_STATUSES = [
   'PENDING',
@@ -15,6 +16,7 @@ export const RUN_STATUSES = [
   'FAILURE',
   'CANCELLED',
   'DISCARDED',
+  'SKIPPED',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -27,7 +29,11 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   FAILURE: [],
   CANCELLED: [],
   DISCARDED: [],
+  SKIPPED: [],
 };
+
+/** The states a run may be created in: PENDING to be run, SKIPPED to record a scheduled run that was not. */
+export const INITIAL_RUN_STATUSES = ['PENDING', 'SKIPPED'] as const satisfies readonly RunStatus[];
 
 /** States in which a run still holds its provider: no second run may start. */
 export const ACTIVE_RUN_STATUSES = ['PENDING', 'IN_PROGRESS', 'HELD'] as const satisfies readonly RunStatus[];

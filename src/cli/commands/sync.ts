@@ -38,6 +38,7 @@ export const SYNC_EXIT: Readonly<Record<RunStatus, number>> = {
   PENDING: 1,
   IN_PROGRESS: 1,
   DISCARDED: 1,
+  SKIPPED: 1,
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -4,12 +4,14 @@ import {
   check,
   doublePrecision,
   index,
+  jsonb,
   pgTable,
   text,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
+import type { BlackoutWindow } from '../../domain/blackout.js';
 import { PROVIDER_TYPES, type ProviderType } from '../../domain/provider-type.js';
 import { RUN_STATUSES, type RunStatus } from '../../domain/run-status.js';
 import { createdAt, instant, sqlList, updatedAt } from './columns.js';
@@ -31,6 +33,15 @@ export const sisProviders = pgTable(
     syncSchedule: text('sync_schedule'),
     syncTimezone: text('sync_timezone').notNull().default('UTC'),
     enabled: boolean('enabled').notNull().default(true),
+    /** Local-date ranges in which scheduled runs are skipped (see domain/blackout). */
+    blackoutWindows: jsonb('blackout_windows')
+      .$type<BlackoutWindow[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    /** When the schedule next fires; null without a schedule or while disabled. */
+    nextRunAt: instant('next_run_at'),
+    /** The queued job that fires it; a job whose id is not this one is stale and does nothing. */
+    scheduleJobId: uuid('schedule_job_id'),
     /** A run that would deactivate more than this share of an entity's active rows is held for review. */
     maxDeactivationRatio: doublePrecision('max_deactivation_ratio').notNull().default(0.1),
     lastSyncAt: instant('last_sync_at'),
