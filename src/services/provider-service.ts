@@ -5,7 +5,14 @@ import path from 'node:path';
 import { REDACTED, containsPlaceholder, mergeSecrets, redactConfig } from '../connectors/config-secrets.js';
 import { validateProviderConfig } from '../connectors/config-validation.js';
 import { providerDefinition } from '../connectors/registry.js';
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
+import {
+  describeBlackout,
+  sameBlackoutWindows,
+  validateBlackoutWindows,
+  type BlackoutWindow,
+  type BlackoutWindowInput,
+} from '../domain/blackout.js';
 import {
   ConflictError,
   NotFoundError,
@@ -17,7 +24,13 @@ import {
 import type { ProviderType } from '../domain/provider-type.js';
 import { canAccessTenant, isPlatformAdmin, type Principal } from '../domain/roles.js';
 import type { RunStatus } from '../domain/run-status.js';
-import { DEFAULT_TIMEZONE, isValidTimezone, nextRunTimes, resolveSchedule } from '../domain/schedule.js';
+import {
+  DEFAULT_TIMEZONE,
+  isValidTimezone,
+  nextRunOutsideBlackouts,
+  resolveSchedule,
+  upcomingRuns,
+} from '../domain/schedule.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { changedPaths, leafPaths } from '../lib/object-paths.js';
 import { isUniqueViolation } from '../lib/pg-errors.js';
@@ -46,6 +59,8 @@ export interface ProviderInput {
   syncTimezone?: string | undefined;
   enabled?: boolean | undefined;
   maxDeactivationRatio?: number | undefined;
+  /** Replaces the whole list. */
+  blackoutWindows?: readonly BlackoutWindowInput[] | undefined;
 }
 
 export interface ProviderPatch {
@@ -55,6 +70,8 @@ export interface ProviderPatch {
   syncTimezone?: string | undefined;
   enabled?: boolean | undefined;
   maxDeactivationRatio?: number | undefined;
+  /** Replaces the whole list. */
+  blackoutWindows?: readonly BlackoutWindowInput[] | undefined;
 }
 
 /** A provider as callers see it: config decrypted, secrets redacted. */
@@ -70,9 +87,21 @@ export interface ProviderView {
   maxDeactivationRatio: number;
   lastSyncAt: Date | null;
   lastSyncStatus: RunStatus | null;
+  blackoutWindows: BlackoutWindow[];
+  /** The next scheduled run that no blackout window skips; null when none in the next 366 days. */
   nextSyncAt: Date | null;
+  /** The next scheduled run times, with what skips each (`describeBlackout`), or null when it runs. */
+  upcomingRuns: { at: Date; skipped: string | null }[];
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Keeps the queue's schedule in step with a provider, inside the transaction that changed it. */
+export interface ScheduleKeeper {
+  /** After create or update (enabled, schedule, time zone, blackouts may have changed). */
+  providerSaved(tx: Transaction, row: ProviderRow): Promise<void>;
+  /** After delete. */
+  providerDeleted(tx: Transaction, row: ProviderRow): Promise<void>;
 }
 
 export interface ProviderServiceDeps {
@@ -83,6 +112,7 @@ export interface ProviderServiceDeps {
   /** Folder in which district admins may name local CSV paths. */
   importDir: string | undefined;
   now?: () => Date;
+  schedules?: ScheduleKeeper | undefined;
 }
 
 export interface RequestContext {
@@ -91,6 +121,13 @@ export interface RequestContext {
 }
 
 const NAME_CONSTRAINT = 'sis_providers_tenant_name_uq';
+/** How many upcoming run times a provider shows. */
+const UPCOMING_RUNS = 5;
+/** How far ahead the next run that no blackout skips is looked for. */
+const NEXT_SYNC_HORIZON_MS = 366 * 24 * 60 * 60 * 1000;
+
+/** `updateProvider` writes every column it is given; `ProviderChanges` does not list blackouts yet. */
+type ProviderUpdate = ProviderChanges & { blackoutWindows?: BlackoutWindow[] };
 
 export function createProviderService(deps: ProviderServiceDeps) {
   const now = deps.now ?? (() => new Date());
@@ -109,9 +146,18 @@ export function createProviderService(deps: ProviderServiceDeps) {
   const toView = (row: ProviderRow): ProviderView => {
     const schema = providerDefinition(row.providerType).configSchema;
     let nextSyncAt: Date | null = null;
+    let upcoming: ProviderView['upcomingRuns'] = [];
     if (row.enabled && row.syncSchedule !== null) {
       const schedule = resolveSchedule(row.syncSchedule, row.syncTimezone);
-      if (schedule.ok) nextSyncAt = nextRunTimes(schedule.value, now(), 1)[0] ?? null;
+      if (schedule.ok) {
+        const from = now();
+        const until = new Date(from.getTime() + NEXT_SYNC_HORIZON_MS);
+        nextSyncAt = nextRunOutsideBlackouts(schedule.value, row.blackoutWindows, from, until) ?? null;
+        upcoming = upcomingRuns(schedule.value, row.blackoutWindows, from, UPCOMING_RUNS).map((run) => ({
+          at: run.at,
+          skipped: run.skippedBy === null ? null : describeBlackout(run.skippedBy),
+        }));
+      }
     }
     return {
       id: row.id,
@@ -125,7 +171,9 @@ export function createProviderService(deps: ProviderServiceDeps) {
       maxDeactivationRatio: row.maxDeactivationRatio,
       lastSyncAt: row.lastSyncAt,
       lastSyncStatus: row.lastSyncStatus,
+      blackoutWindows: row.blackoutWindows,
       nextSyncAt,
+      upcomingRuns: upcoming,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
     };
@@ -147,6 +195,14 @@ export function createProviderService(deps: ProviderServiceDeps) {
     }
     const resolved = resolveSchedule(schedule, timezone ?? DEFAULT_TIMEZONE);
     return resolved.ok ? [] : [{ path: resolved.error.field, message: resolved.error.message }];
+  };
+
+  const checkBlackouts = (input: unknown, issues: FieldIssue[]): BlackoutWindow[] | undefined => {
+    if (input === undefined) return undefined;
+    const result = validateBlackoutWindows(input);
+    if (result.ok) return result.value;
+    issues.push(...result.error);
+    return undefined;
   };
 
   const checkConfig = (type: ProviderType, config: unknown): Json => {
@@ -201,6 +257,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
     async create(ctx: RequestContext, input: ProviderInput): Promise<ProviderView> {
       if (!canAccessTenant(ctx.principal, input.tenantId)) throw new TenantAccessDeniedError(input.tenantId);
       const issues = checkSchedule(input.syncSchedule, input.syncTimezone);
+      const blackoutWindows = checkBlackouts(input.blackoutWindows, issues);
       if (containsPlaceholder(providerDefinition(input.providerType).configSchema, input.config)) {
         issues.push({
           path: 'config',
@@ -226,6 +283,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
             ...(input.maxDeactivationRatio === undefined
               ? {}
               : { maxDeactivationRatio: input.maxDeactivationRatio }),
+            ...(blackoutWindows === undefined ? {} : { blackoutWindows }),
             createdBy: ctx.principal.subject,
             updatedBy: ctx.principal.subject,
           });
@@ -241,9 +299,11 @@ export function createProviderService(deps: ProviderServiceDeps) {
               configFields: leafPaths(config),
               syncSchedule: inserted.syncSchedule,
               enabled: inserted.enabled,
+              blackoutWindows: inserted.blackoutWindows,
             },
             requestId: ctx.requestId,
           });
+          await deps.schedules?.providerSaved(tx, inserted);
           return inserted;
         });
         return toView(row);
@@ -264,9 +324,10 @@ export function createProviderService(deps: ProviderServiceDeps) {
           const timezone = patch.syncTimezone ?? current.syncTimezone;
           const schedule = patch.syncSchedule === undefined ? current.syncSchedule : patch.syncSchedule;
           const issues = checkSchedule(schedule, timezone);
+          const blackoutWindows = checkBlackouts(patch.blackoutWindows, issues);
           if (issues.length > 0) throw new ValidationError(issues);
 
-          const changes: ProviderChanges = { updatedBy: ctx.principal.subject };
+          const changes: ProviderUpdate = { updatedBy: ctx.principal.subject };
           const changed: string[] = [];
           if (patch.name !== undefined && patch.name.trim() !== current.name) {
             changes.name = patch.name.trim();
@@ -294,6 +355,13 @@ export function createProviderService(deps: ProviderServiceDeps) {
             changes.maxDeactivationRatio = patch.maxDeactivationRatio;
             changed.push('maxDeactivationRatio');
           }
+          if (
+            blackoutWindows !== undefined &&
+            !sameBlackoutWindows(blackoutWindows, current.blackoutWindows)
+          ) {
+            changes.blackoutWindows = blackoutWindows;
+            changed.push('blackoutWindows');
+          }
           let changedSecrets: string[] = [];
           if (patch.config !== undefined) {
             const schema = providerDefinition(current.providerType).configSchema;
@@ -320,6 +388,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
             details: { changed, secretsChanged: changedSecrets },
             requestId: ctx.requestId,
           });
+          await deps.schedules?.providerSaved(tx, updated);
           return updated;
         });
         return toView(row);
@@ -354,6 +423,8 @@ export function createProviderService(deps: ProviderServiceDeps) {
           details: { name: current.name, providerType: current.providerType },
           requestId: ctx.requestId,
         });
+        // The row as it stood before the delete: its id and schedule job are what the keeper needs.
+        await deps.schedules?.providerDeleted(tx, current);
       });
     },
   };

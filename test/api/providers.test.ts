@@ -34,7 +34,10 @@ describe(`provider routes on ${driver}`, () => {
         providerType: type,
         enabled: true,
         lastSyncAt: null,
+        blackoutWindows: [],
       });
+      expect(body.upcomingRuns).toHaveLength(5);
+      expect(body.upcomingRuns[0]).toEqual({ at: body.nextSyncAt, skipped: null });
       expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(res.body).not.toContain(TEST_SECRETS.oneRosterClientSecret);
       expect(res.body).not.toContain(TEST_SECRETS.cleverClientSecret);

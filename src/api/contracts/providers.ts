@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 
+import { MAX_BLACKOUT_REASON_LENGTH, MAX_BLACKOUT_WINDOWS } from '../../domain/blackout.js';
 import { PROVIDER_TYPES } from '../../domain/provider-type.js';
 import { TENANT_ID_PATTERN } from '../../domain/roles.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
@@ -30,6 +31,51 @@ const ratioSchema = Type.Number({
     "A run that would deactivate more than this share of an entity's active records is held for review (default 0.1).",
 });
 
+const blackoutDateDescription = 'A calendar date, YYYY-MM-DD, in the provider time zone (syncTimezone).';
+
+const blackoutWindowFields = {
+  start: Type.String({ description: `First day of the window. ${blackoutDateDescription}` }),
+  end: Type.String({ description: `Last day of the window, on or after start. ${blackoutDateDescription}` }),
+};
+
+const blackoutWindowsDescription =
+  'Whole local days (first and last included) in which scheduled runs are skipped and recorded as SKIPPED; ' +
+  'manual runs still go. Windows may overlap; they come back sorted by start.';
+
+export const BlackoutWindowSchema = Type.Object({
+  ...blackoutWindowFields,
+  reason: nullable(Type.String({ description: 'Why, shown with the skipped runs.' })),
+});
+
+const BlackoutWindowInputSchema = Type.Object(
+  {
+    ...blackoutWindowFields,
+    reason: Type.Optional(
+      nullable(
+        Type.String({
+          description: `Why, shown with the skipped runs; at most ${MAX_BLACKOUT_REASON_LENGTH} characters once trimmed. Empty or null: none.`,
+        }),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const blackoutWindowsInputSchema = Type.Array(BlackoutWindowInputSchema, {
+  maxItems: MAX_BLACKOUT_WINDOWS,
+  description: `${blackoutWindowsDescription} At most ${MAX_BLACKOUT_WINDOWS}. On update, the list sent replaces the stored one.`,
+});
+
+export const UpcomingRunSchema = Type.Object({
+  at: Type.String({ format: 'date-time', description: 'When the schedule fires.' }),
+  skipped: nullable(
+    Type.String({
+      description:
+        'The blackout window that skips this run, e.g. "blackout window 2027-06-20 to 2027-08-15 (summer rollover)"; null: it runs.',
+    }),
+  ),
+});
+
 export const ProviderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -43,9 +89,19 @@ export const ProviderSchema = Type.Object(
     maxDeactivationRatio: ratioSchema,
     lastSyncAt: nullable(Type.String({ format: 'date-time' })),
     lastSyncStatus: nullable(Type.Enum(RUN_STATUSES)),
+    blackoutWindows: Type.Array(BlackoutWindowSchema, { description: blackoutWindowsDescription }),
     nextSyncAt: nullable(
-      Type.String({ format: 'date-time', description: 'Next scheduled run; null when none.' }),
+      Type.String({
+        format: 'date-time',
+        description:
+          'Next scheduled run that no blackout window skips; null when disabled, without a schedule, ' +
+          'or when none falls in the next 366 days.',
+      }),
     ),
+    upcomingRuns: Type.Array(UpcomingRunSchema, {
+      description:
+        'The next 5 times the schedule fires, each with the blackout window that skips it; empty when disabled or without a schedule.',
+    }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
@@ -72,6 +128,7 @@ export const CreateProviderBodySchema = Type.Object(
     syncTimezone: Type.Optional(timezoneSchema),
     enabled: Type.Optional(Type.Boolean({ default: true })),
     maxDeactivationRatio: Type.Optional(ratioSchema),
+    blackoutWindows: Type.Optional(blackoutWindowsInputSchema),
   },
   { additionalProperties: false },
 );
@@ -85,6 +142,7 @@ export const UpdateProviderBodySchema = Type.Object(
     syncTimezone: Type.Optional(timezoneSchema),
     enabled: Type.Optional(Type.Boolean()),
     maxDeactivationRatio: Type.Optional(ratioSchema),
+    blackoutWindows: Type.Optional(blackoutWindowsInputSchema),
   },
   { additionalProperties: false, minProperties: 1 },
 );

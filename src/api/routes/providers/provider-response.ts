@@ -6,6 +6,7 @@ export function toProviderResponse(view: ProviderView): Provider {
     ...view,
     lastSyncAt: view.lastSyncAt?.toISOString() ?? null,
     nextSyncAt: view.nextSyncAt?.toISOString() ?? null,
+    upcomingRuns: view.upcomingRuns.map((run) => ({ at: run.at.toISOString(), skipped: run.skipped })),
     createdAt: view.createdAt.toISOString(),
     updatedAt: view.updatedAt.toISOString(),
   };
