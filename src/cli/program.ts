@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { VERSION } from '../version.js';
 import { generateCommand } from './commands/generate.js';
 import { migrateCommand } from './commands/migrate.js';
-import { serveCommand } from './commands/serve.js';
+import { serveCommand, workerCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { simulateCommand } from './commands/simulate.js';
 import { tokenCommand } from './commands/token.js';
@@ -17,6 +17,7 @@ export async function runCli(argv: string[], config: Config): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   serveCommand(program, config);
+  workerCommand(program, config);
   migrateCommand(program, config);
   tokenCommand(program, config);
   syncCommand(program, config);

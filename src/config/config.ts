@@ -16,6 +16,8 @@ export interface Config {
   nodeEnv: NodeEnv;
   maxConcurrentSyncs: number;
   syncLockTimeoutMs: number;
+  /** How often an idle worker looks for due jobs (it is also woken at once by its own process). */
+  workerPollIntervalMs: number;
   /** Absolute path of the folder holding the embedded database and development secrets. */
   dataDir: string;
   /** Absolute folder inside which a district admin may point a CSV provider's `localPath`. */
@@ -128,6 +130,11 @@ export const ENVIRONMENT = {
     default: '1800000',
     parse: integer(1000, 7 * 24 * 3600 * 1000),
   },
+  WORKER_POLL_INTERVAL: {
+    description: "Milliseconds between an idle worker's looks at the queue for due runs and schedules.",
+    default: '2000',
+    parse: integer(50, 60_000),
+  },
   SIS_SYNC_DATA_DIR: {
     description: 'Folder for the embedded database and generated development secrets.',
     default: './data',
@@ -199,6 +206,7 @@ export function loadConfig(env: Env): Result<Config, ConfigError> {
     nodeEnv: v.NODE_ENV,
     maxConcurrentSyncs: v.MAX_CONCURRENT_SYNCS,
     syncLockTimeoutMs: v.SYNC_LOCK_TIMEOUT,
+    workerPollIntervalMs: v.WORKER_POLL_INTERVAL,
     dataDir: v.SIS_SYNC_DATA_DIR,
     importDir: v.SIS_SYNC_IMPORT_DIR,
     encryptionKey: v.SIS_SYNC_ENCRYPTION_KEY,

@@ -38,6 +38,12 @@ export interface DatabaseHandle {
   readonly description: string;
   /** Runs `fn` on one session held for its whole duration (advisory locks, COPY, migrations). */
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Raw SQL on the database's own connection(s), in the shape node-postgres answers (`rows`, or one
+   * result per statement for several): for libraries that bring their own SQL (the job queue).
+   * Without parameters the text may hold several statements.
+   */
+  executeSql(text: string, values?: unknown[]): Promise<unknown>;
   /** Embedded database only: a tarball of its data folder (a backup; tests start from one). */
   dump?: () => Promise<Blob>;
   close(): Promise<void>;
@@ -98,6 +104,7 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Da
         client.release();
       }
     },
+    executeSql: (text, values) => pool.query(text, values),
     close: () => pool.end(),
   };
 }
@@ -135,6 +142,11 @@ async function openPglite(
     description:
       target.dataDir === undefined ? 'embedded PGlite (in memory)' : `embedded PGlite at ${target.dataDir}`,
     withSession: (fn) => fn(session),
+    async executeSql(text, values) {
+      if (values !== undefined && values.length > 0) return client.query(text, values);
+      const results = await client.exec(text);
+      return results.length === 1 ? results[0] : results;
+    },
     dump: async () => client.dumpDataDir('none'),
     async close() {
       try {

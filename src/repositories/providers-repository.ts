@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm';
 
 import type { Executor, Transaction } from '../db/client.js';
 import { sisProviders } from '../db/schema/index.js';
@@ -75,4 +75,28 @@ export async function markProviderDeleted(db: Executor, id: string, actor: strin
     .where(and(eq(sisProviders.id, id), live))
     .returning({ id: sisProviders.id });
   return rows.length > 0;
+}
+
+/** Where the provider's schedule stands in the queue; not an edit of the provider (updatedAt stays). */
+export async function setProviderSchedule(
+  db: Executor,
+  id: string,
+  schedule: { nextRunAt: Date | null; scheduleJobId: string | null },
+): Promise<void> {
+  await db.update(sisProviders).set(schedule).where(eq(sisProviders.id, id));
+}
+
+/** Live providers that should have a queued schedule and have none (created before scheduling existed). */
+export async function listUnscheduledProviders(db: Executor): Promise<ProviderRow[]> {
+  return db
+    .select()
+    .from(sisProviders)
+    .where(
+      and(
+        live,
+        eq(sisProviders.enabled, true),
+        isNotNull(sisProviders.syncSchedule),
+        isNull(sisProviders.scheduleJobId),
+      ),
+    );
 }

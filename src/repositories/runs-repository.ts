@@ -1,6 +1,6 @@
-import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 
-import type { Executor } from '../db/client.js';
+import type { Executor, Transaction } from '../db/client.js';
 import {
   sisProviders,
   sisSyncRunChanges,
@@ -9,7 +9,6 @@ import {
   type RunTrigger,
 } from '../db/schema/index.js';
 import { ACTIVE_RUN_STATUSES, assertRunTransition, type RunStatus } from '../domain/run-status.js';
-import { isUniqueViolation } from '../lib/pg-errors.js';
 
 export type RunRow = typeof sisSyncRuns.$inferSelect;
 export type RunErrorRow = typeof sisSyncRunErrors.$inferSelect;
@@ -17,9 +16,12 @@ export type NewRunError = Omit<typeof sisSyncRunErrors.$inferInsert, 'id' | 'cre
 export type RunChangeRow = typeof sisSyncRunChanges.$inferSelect;
 export type NewRunChange = Omit<typeof sisSyncRunChanges.$inferInsert, 'id' | 'createdAt'>;
 
-const ONE_ACTIVE_RUN = 'sis_sync_runs_one_active_uq';
+const activeStatus = inArray(sisSyncRuns.status, [...ACTIVE_RUN_STATUSES]);
 
-/** A new PENDING run, or the run that already holds the provider. */
+/**
+ * A new PENDING run, or the run that already holds the provider. Safe inside a transaction: the
+ * one-active-run index is met with ON CONFLICT, never with an error that would abort it.
+ */
 export async function createRun(
   db: Executor,
   run: {
@@ -32,16 +34,40 @@ export async function createRun(
 ): Promise<{ created: true; run: RunRow } | { created: false; active: RunRow }> {
   // The active run that blocked the insert may finish before we look it up: then insert again.
   for (let attempt = 1; ; attempt++) {
-    try {
-      const [row] = await db.insert(sisSyncRuns).values(run).returning();
-      return { created: true, run: row! };
-    } catch (error) {
-      if (!isUniqueViolation(error, ONE_ACTIVE_RUN)) throw error;
-      const active = await findActiveRun(db, run.providerId);
-      if (active !== undefined) return { created: false, active };
-      if (attempt === 3) throw error;
-    }
+    const [row] = await db
+      .insert(sisSyncRuns)
+      .values(run)
+      .onConflictDoNothing({ target: sisSyncRuns.providerId, where: activeStatus })
+      .returning();
+    if (row !== undefined) return { created: true, run: row };
+    const active = await findActiveRun(db, run.providerId);
+    if (active !== undefined) return { created: false, active };
+    if (attempt === 3) throw new Error(`could not create a run for provider ${run.providerId}`);
   }
+}
+
+/** A scheduled run that was not run (a blackout window, a run still going), kept in the history. */
+export async function insertSkippedRun(
+  db: Executor,
+  run: { tenantId: string; providerId: string; code: string; message: string },
+): Promise<RunRow> {
+  const now = new Date();
+  const [row] = await db
+    .insert(sisSyncRuns)
+    .values({
+      tenantId: run.tenantId,
+      providerId: run.providerId,
+      status: 'SKIPPED',
+      trigger: 'SCHEDULE',
+      triggeredBy: null,
+      dryRun: false,
+      phase: 'done',
+      errorCode: run.code,
+      errorMessage: run.message,
+      finishedAt: now,
+    })
+    .returning();
+  return row!;
 }
 
 export async function findRun(db: Executor, id: string): Promise<RunRow | undefined> {
@@ -53,9 +79,7 @@ export async function findActiveRun(db: Executor, providerId: string): Promise<R
   const [row] = await db
     .select()
     .from(sisSyncRuns)
-    .where(
-      and(eq(sisSyncRuns.providerId, providerId), inArray(sisSyncRuns.status, [...ACTIVE_RUN_STATUSES])),
-    );
+    .where(and(eq(sisSyncRuns.providerId, providerId), activeStatus));
   return row;
 }
 
@@ -229,4 +253,122 @@ export async function listRunChanges(
     .offset(filter.offset);
   const [total] = await db.select({ n: count() }).from(sisSyncRunChanges).where(where);
   return { changes, total: total?.n ?? 0 };
+}
+
+/**
+ * Runs that hold one of the deployment's MAX_CONCURRENT_SYNCS slots: taken by a worker and not
+ * finished. An approved run waiting for a worker (no worker yet) holds none.
+ */
+const holdsSlot = sql`${sisSyncRuns.status} = 'IN_PROGRESS' AND ${sisSyncRuns.workerId} IS NOT NULL`;
+
+/** Serialises slot claims across every instance; held to the end of the claiming transaction. */
+const SLOT_LOCK_KEY = 7_311_046_502;
+
+/**
+ * Takes the deployment-wide slot lock for this transaction and says how many slots are held.
+ * Claims made under it are counted by the next claimer (it waits for this transaction to end).
+ */
+export async function lockSlots(tx: Transaction): Promise<number> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${SLOT_LOCK_KEY})`);
+  const [row] = await tx.select({ n: count() }).from(sisSyncRuns).where(holdsSlot);
+  return row?.n ?? 0;
+}
+
+/**
+ * Gives a run to a worker, under the slot lock: a PENDING run starts (`sync`), an approved held run
+ * is taken for applying (`apply`). Undefined when the run is no longer waiting for that.
+ */
+export async function claimRun(
+  tx: Transaction,
+  runId: string,
+  kind: 'sync' | 'apply',
+  workerId: string,
+): Promise<RunRow | undefined> {
+  const [row] = await tx
+    .update(sisSyncRuns)
+    .set(
+      kind === 'sync'
+        ? {
+            status: 'IN_PROGRESS',
+            workerId,
+            heartbeatAt: sql`now()`,
+            startedAt: new Date(),
+            phase: 'extracting',
+          }
+        : { workerId, heartbeatAt: sql`now()` },
+    )
+    .where(
+      kind === 'sync'
+        ? and(eq(sisSyncRuns.id, runId), eq(sisSyncRuns.status, 'PENDING'))
+        : and(
+            eq(sisSyncRuns.id, runId),
+            eq(sisSyncRuns.status, 'IN_PROGRESS'),
+            eq(sisSyncRuns.phase, 'approved'),
+            isNull(sisSyncRuns.workerId),
+          ),
+    )
+    .returning();
+  return row;
+}
+
+/** The worker still has these runs: their heartbeat moves to the database's now. */
+export async function heartbeatRuns(
+  db: Executor,
+  runIds: readonly string[],
+  workerId: string,
+): Promise<void> {
+  if (runIds.length === 0) return;
+  await db
+    .update(sisSyncRuns)
+    .set({ heartbeatAt: sql`now()` })
+    .where(
+      and(
+        inArray(sisSyncRuns.id, [...runIds]),
+        eq(sisSyncRuns.status, 'IN_PROGRESS'),
+        eq(sisSyncRuns.workerId, workerId),
+      ),
+    );
+}
+
+/**
+ * Fails the runs whose worker stopped reporting for `timeoutMs` (killed, lost its connection):
+ * their transaction died with them, so nothing of theirs was applied, and their provider is free
+ * again. `except`: runs the caller is executing itself. Resolves to the runs failed.
+ */
+export async function failAbandonedRuns(
+  db: Executor,
+  options: { timeoutMs: number; except: readonly string[] },
+): Promise<RunRow[]> {
+  const seconds = options.timeoutMs / 1000;
+  const failed = await db
+    .update(sisSyncRuns)
+    .set({
+      status: 'FAILURE',
+      phase: 'done',
+      errorCode: 'worker_lost',
+      errorMessage: sql`'the worker running it (' || ${sisSyncRuns.workerId} || ') stopped reporting during '
+        || coalesce(${sisSyncRuns.phase}, 'the run') || ' and was given up after '
+        || ${formatSeconds(seconds)} || ' without a heartbeat; nothing was applied'`,
+      finishedAt: new Date(),
+    })
+    .where(
+      and(
+        holdsSlot,
+        sql`${sisSyncRuns.heartbeatAt} < now() - make_interval(secs => ${seconds})`,
+        options.except.length === 0 ? undefined : notInArray(sisSyncRuns.id, [...options.except]),
+      ),
+    )
+    .returning();
+  for (const run of failed) {
+    if (run.dryRun) continue;
+    await db
+      .update(sisProviders)
+      .set({ lastSyncAt: run.finishedAt, lastSyncStatus: 'FAILURE' })
+      .where(eq(sisProviders.id, run.providerId));
+  }
+  return failed;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : `${seconds} seconds`;
 }

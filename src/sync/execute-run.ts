@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-
 import { sql } from 'drizzle-orm';
 
 import type { Connector, ExtractMode, IncompleteEntity } from '../connectors/connector.js';
@@ -52,25 +50,24 @@ interface HeldPlan {
   incomplete: EntityType[];
 }
 
-const WORKER_ID = `${hostname()}:${process.pid}`;
+/** The run was taken away while it loaded (its worker was presumed dead): its load must not commit. */
+class RunLostError extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} was given up while it loaded (no heartbeat within SYNC_LOCK_TIMEOUT); rolled back`);
+  }
+}
 
 /**
- * One sync run, PENDING to its end: extract from the connector entity by entity into staging,
+ * One sync run, from the moment a worker claimed it (IN_PROGRESS, see jobs/run-job) to its end: extract from the connector entity by entity into staging,
  * prepare (validate references, match users), then load everything in one transaction, or hold
  * it for review, or (a dry run) only preview it. Any failure leaves the roster as it was.
  */
 export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
   const { db } = deps.handle;
-  const run = await findRun(db, runId);
-  if (run?.status !== 'PENDING') return run;
+  const started = await findRun(db, runId);
+  if (started?.status !== 'IN_PROGRESS' || started.phase !== 'extracting') return started;
+  const run = started;
   const log = deps.logger.child({ runId, providerId: run.providerId });
-  const started = await transitionRun(db, runId, 'PENDING', 'IN_PROGRESS', {
-    startedAt: new Date(),
-    heartbeatAt: new Date(),
-    workerId: WORKER_ID,
-    phase: 'extracting',
-  });
-  if (started === undefined) return findRun(db, runId);
   const cancellation = cancellationCheck(deps, runId);
   try {
     // Cancelled while it waited (a shutdown cancels queued runs too): do not reach the provider.
@@ -78,7 +75,7 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
     const provider = await deps.loadProvider(run.providerId);
     if (provider === undefined) throw new ConnectorError('not_found', 'the provider was deleted');
     const extraction = await extract(deps, started, provider, cancellation, log);
-    await updateRun(db, runId, { phase: 'preparing', heartbeatAt: new Date() });
+    await updateRun(db, runId, { phase: 'preparing' });
     await db.transaction((tx) =>
       prepareRun(sqlSessionOf(tx), {
         runId,
@@ -114,7 +111,7 @@ export async function applyApprovedRun(deps: SyncEngineDeps, runId: string): Pro
   const run = await findRun(db, runId);
   if (run?.status !== 'IN_PROGRESS' || run.phase !== 'approved') return run;
   const log = deps.logger.child({ runId, providerId: run.providerId });
-  await updateRun(db, runId, { phase: 'loading', heartbeatAt: new Date(), workerId: WORKER_ID });
+  await updateRun(db, runId, { phase: 'loading' });
   try {
     const plan = (run.heldReason as { plan?: HeldPlan } | null)?.plan;
     if (plan === undefined) throw new Error('the held run has no load plan');
@@ -178,10 +175,7 @@ async function extract(
         }
         if (Date.now() - lastProgress > 1000) {
           lastProgress = Date.now();
-          await updateRun(db, run.id, {
-            progress: { phase: 'extracting', entity, staged },
-            heartbeatAt: new Date(),
-          });
+          await updateRun(db, run.id, { progress: { phase: 'extracting', entity, staged } });
         }
       }
     }
@@ -269,7 +263,7 @@ async function load(
   options: { maxDeactivationRatio: number | null; preview: boolean; cancellation: () => Promise<void> },
 ): Promise<RunRow | undefined> {
   const { db } = deps.handle;
-  await updateRun(db, run.id, { phase: options.preview ? 'previewing' : 'loading', heartbeatAt: new Date() });
+  await updateRun(db, run.id, { phase: options.preview ? 'previewing' : 'loading' });
   const errors = await tallyErrors(deps, run.id);
   const status = finalStatus({ errors, incomplete: plan.incomplete, pulled: plan.pulled });
   const statsOf = (outcome: LoadOutcome): RunStats => withErrors(outcome.stats, errors, plan.pulled);
@@ -283,7 +277,6 @@ async function load(
       progress: { phase: 'done' },
       phase: 'done',
       finishedAt: new Date(),
-      heartbeatAt: new Date(),
     });
   }
   const changeRows = (outcome: LoadOutcome) =>
@@ -305,13 +298,13 @@ async function load(
     throwIfCancelled: options.cancellation,
     onApplied: async (tx: Transaction, applied) => {
       await replaceRunChanges(tx, run.id, changeRows(applied));
-      await transitionRun(tx, run.id, 'IN_PROGRESS', status, {
+      const finished = await transitionRun(tx, run.id, 'IN_PROGRESS', status, {
         stats: statsOf(applied),
         progress: { phase: 'done', changesTruncated: applied.truncated },
         phase: 'done',
         finishedAt: new Date(),
-        heartbeatAt: new Date(),
       });
+      if (finished === undefined) throw new RunLostError(run.id);
     },
   });
   if (outcome.applied) return findRun(db, run.id);
@@ -323,7 +316,6 @@ async function load(
       heldReason: { entities: outcome.held, plan },
       progress: { phase: 'held', changesTruncated: outcome.truncated },
       phase: 'held',
-      heartbeatAt: new Date(),
     });
   }
   return transitionRun(db, run.id, 'IN_PROGRESS', status, {
@@ -332,7 +324,6 @@ async function load(
     progress: { phase: 'done', changesTruncated: outcome.truncated, wouldHold: outcome.held.length > 0 },
     phase: 'done',
     finishedAt: new Date(),
-    heartbeatAt: new Date(),
   });
 }
 
@@ -357,6 +348,11 @@ async function fail(
   log: Logger,
 ): Promise<RunRow | undefined> {
   const { db } = deps.handle;
+  if (error instanceof RunLostError) {
+    // Another worker already recorded its end (FAILURE, worker_lost); nothing to add.
+    log.warn(error.message);
+    return findRun(db, runId);
+  }
   const cancelled = error instanceof RunCancelledError;
   const code = cancelled ? 'cancelled' : error instanceof ConnectorError ? error.code : 'internal_error';
   const message = cancelled

@@ -26,11 +26,11 @@ import {
   type RunRow,
 } from '../repositories/runs-repository.js';
 import type { RunTrigger } from '../db/schema/index.js';
-import type { RunExecutor } from './runner.js';
+import type { RunDispatcher } from './runner.js';
 
 export interface RunServiceDeps {
   db: Database;
-  runner: RunExecutor;
+  runs: RunDispatcher;
   logger: Logger;
   loadProvider(id: string): Promise<{ row: ProviderRow; config: Record<string, unknown> } | undefined>;
   createConnector(row: ProviderRow, config: Record<string, unknown>): Connector;
@@ -94,25 +94,30 @@ export function createRunService(deps: RunServiceDeps) {
     ): Promise<RunRow> {
       const provider = await visibleProvider(actor, providerId);
       if (!provider.enabled) throw new ProviderDisabledError();
-      const created = await createRun(deps.db, {
-        tenantId: provider.tenantId,
-        providerId,
-        trigger: options.trigger ?? 'MANUAL',
-        triggeredBy: actor.principal.subject,
-        dryRun: options.dryRun,
+      // The run and its job are one write: no run waits for a job that was never queued.
+      const created = await deps.db.transaction(async (tx) => {
+        const result = await createRun(tx, {
+          tenantId: provider.tenantId,
+          providerId,
+          trigger: options.trigger ?? 'MANUAL',
+          triggeredBy: actor.principal.subject,
+          dryRun: options.dryRun,
+        });
+        if (result.created) {
+          await deps.runs.dispatch(tx, { kind: 'sync', runId: result.run.id, providerId });
+        }
+        return result;
       });
       if (!created.created) throw new SyncAlreadyRunningError(created.active.id, created.active.status);
+      deps.runs.dispatched();
       await audit(
         actor,
         provider.tenantId,
         options.dryRun ? 'sync.dry_run' : 'sync.trigger',
         'run',
         created.run.id,
-        {
-          providerId,
-        },
+        { providerId },
       );
-      deps.runner.submit({ kind: 'sync', runId: created.run.id });
       return created.run;
     },
 
@@ -178,17 +183,25 @@ export function createRunService(deps: RunServiceDeps) {
       if ((await findProvider(deps.db, run.providerId)) === undefined) {
         throw new ConflictError(`the provider of run ${runId} was deleted; the run can only be discarded`);
       }
-      const approved = await transitionRun(deps.db, runId, 'HELD', 'IN_PROGRESS', {
-        phase: 'approved',
-        reviewedBy: actor.principal.subject,
-        reviewedAt: new Date(),
-        heartbeatAt: new Date(),
+      // Approved and queued at once; it holds no worker slot until a worker takes it.
+      const approved = await deps.db.transaction(async (tx) => {
+        const moved = await transitionRun(tx, runId, 'HELD', 'IN_PROGRESS', {
+          phase: 'approved',
+          reviewedBy: actor.principal.subject,
+          reviewedAt: new Date(),
+          workerId: null,
+          heartbeatAt: null,
+        });
+        if (moved !== undefined) {
+          await deps.runs.dispatch(tx, { kind: 'apply', runId, providerId: run.providerId });
+        }
+        return moved;
       });
       if (approved === undefined) {
         throw new InvalidRunStateError(runId, (await findRun(deps.db, runId))?.status ?? '?', 'HELD');
       }
+      deps.runs.dispatched();
       await audit(actor, run.tenantId, 'run.approve', 'run', runId, { providerId: run.providerId });
-      deps.runner.submit({ kind: 'apply', runId });
       return approved;
     },
 

@@ -309,7 +309,7 @@ describe(`role x tenant matrix on ${driver}`, () => {
       it.each(callers)('%s', async (caller) => {
         const request = await route.request();
         // Runs an earlier case started finish first, so the trace below sees only this request.
-        await t.deps.runner.idle();
+        await t.idle();
         const before = await trace();
         const token = tokens[caller];
         const res = await t.app.inject({

@@ -93,7 +93,7 @@ async function getRun(runId: string, query = '', token = admin) {
 async function syncViaApi(providerId: string, token = admin): Promise<RunBody> {
   const res = await call('POST', `/providers/${providerId}/sync`, token);
   expect(res.statusCode, res.body).toBe(202);
-  await t.deps.runner.idle();
+  await t.idle();
   return (await getRun(res.json<{ runId: string }>().runId, '', token)).run;
 }
 
@@ -192,7 +192,7 @@ describe(`run routes on ${driver}`, () => {
         status: 'PENDING',
         dryRun: false,
       });
-      await t.deps.runner.idle();
+      await t.idle();
       const { run } = await getRun(body.runId);
       expect(run).toMatchObject({ status: 'SUCCESS', trigger: 'MANUAL', triggeredBy: 'dana@lincoln' });
       expect(run.stats.users).toMatchObject({ created: 5, errors: 0 });
@@ -216,7 +216,7 @@ describe(`run routes on ${driver}`, () => {
       expect(res.statusCode, res.body).toBe(202);
       expect(res.json()).toMatchObject({ dryRun: true, status: 'PENDING' });
       const runId = res.json<{ runId: string }>().runId;
-      await t.deps.runner.idle();
+      await t.idle();
       const { run } = await getRun(runId, '', platform);
       expect(run).toMatchObject({ status: 'SUCCESS', dryRun: true });
       expect(run.stats.users).toMatchObject({ created: 5 });
@@ -530,7 +530,7 @@ describe(`run routes on ${driver}`, () => {
       const res = await call('POST', `/runs/${run.id}/approve`, platform);
       expect(res.statusCode, res.body).toBe(202);
       expect(res.json()).toEqual({ runId: run.id, status: 'IN_PROGRESS', dryRun: false });
-      await t.deps.runner.idle();
+      await t.idle();
       const applied = (await getRun(run.id, '', platform)).run;
       expect(applied).toMatchObject({ status: 'SUCCESS', reviewedBy: 'platform_admin@platform' });
       expect(await activeUsers('approve-api')).toBe(7);

@@ -321,7 +321,7 @@ describe(`defective packages through the engine on ${driver}`, () => {
     const gone = await syncNow(t, providerId);
     expect(gone.status, JSON.stringify(gone.heldReason)).toBe('HELD');
     await t.deps.runs.approve({ principal: platformAdmin }, gone.id);
-    await t.deps.runner.idle();
+    await t.idle();
     writePackage(smallDistrict(), { dir });
     const back = await syncNow(t, providerId);
     expect(back.status).toBe('SUCCESS');

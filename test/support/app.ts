@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
+import { and, count, eq, isNotNull } from 'drizzle-orm';
+
 import { buildApp } from '../../src/api/app.js';
 import type { ApiInstance } from '../../src/api/types.js';
 import { mintDevToken } from '../../src/auth/dev-token.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
-import { buildDependencies, type Dependencies } from '../../src/dependencies.js';
+import { sisSyncRuns } from '../../src/db/schema/index.js';
+import { buildDependencies, type Dependencies, type WorkerMode } from '../../src/dependencies.js';
 import type { Role } from '../../src/domain/roles.js';
 import { createTestDatabase } from './database.js';
 import { createTestLogger } from './logger.js';
@@ -17,6 +20,8 @@ export interface TestApp {
   handle: DatabaseHandle;
   config: Config;
   token(role: Role, tenantId?: string, options?: { ttlSeconds?: number; subject?: string }): Promise<string>;
+  /** Resolves once no run is waiting or executing (the worker polls every 20 ms and is woken on dispatch). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,11 +33,18 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** The real app on a fresh database of the driver under test. */
-export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  options: { worker?: WorkerMode; clock?: () => Date } = {},
+): Promise<TestApp> {
   const handle = await createTestDatabase();
-  const config = testConfig(overrides);
+  const config = testConfig({ workerPollIntervalMs: 20, ...overrides });
   const logger = createTestLogger();
-  const deps = buildDependencies(config, handle, logger);
+  const deps = buildDependencies(config, handle, logger, {
+    worker: options.worker ?? 'queue',
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  await deps.start();
   const app = await buildApp({
     logger,
     version: 'test',
@@ -55,10 +67,30 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
         subject: options.subject ?? `${role.toLowerCase()}@${tenantId ?? 'platform'}`,
         ttlSeconds: options.ttlSeconds ?? 600,
       }),
+    idle: () => waitUntilIdle(deps),
     async close() {
-      await deps.runner.idle();
       await app.close();
+      await deps.stop();
       await handle.close();
     },
   };
+}
+
+/**
+ * Until no run job is queued and no run is executing: what the worker was given is done (held
+ * runs wait for a person; runs a test wrote straight into the table have no job and are not waited for).
+ */
+export async function waitUntilIdle(deps: Dependencies, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // The queue first: a job taken between the two looks is already a claimed run in the second.
+    const queued = await deps.queue.size('sis-sync-run');
+    const [row] = await deps.handle.db
+      .select({ n: count() })
+      .from(sisSyncRuns)
+      .where(and(eq(sisSyncRuns.status, 'IN_PROGRESS'), isNotNull(sisSyncRuns.workerId)));
+    if (queued === 0 && (row?.n ?? 0) === 0) return;
+    if (Date.now() > deadline) throw new Error(`runs still queued or executing after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

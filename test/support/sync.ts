@@ -40,7 +40,7 @@ export async function syncNow(
   const run = await t.deps.runs.trigger({ principal: platformAdmin }, providerId, {
     dryRun: options.dryRun ?? false,
   });
-  await t.deps.runner.idle();
+  await t.idle();
   return (await findRun(t.handle.db, run.id))!;
 }
 

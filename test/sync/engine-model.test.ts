@@ -501,7 +501,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
         continue;
       }
       await t.deps.runs.approve({ principal: platformAdmin }, run.id);
-      await t.deps.runner.idle();
+      await t.idle();
       run = (await findRun(t.handle.db, run.id))!;
       check(i, 'approved run', run, expected, expected.status);
     }

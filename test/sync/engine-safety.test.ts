@@ -85,7 +85,7 @@ describe(`safety on ${driver}`, () => {
     ).rejects.toThrow(/held for review/);
 
     await t.deps.runs.approve({ principal: platformAdmin }, held.id);
-    await t.deps.runner.idle();
+    await t.idle();
     const applied = (
       await t.deps.runs.getRun({ principal: platformAdmin }, held.id, { limit: 10, offset: 0 })
     ).run;

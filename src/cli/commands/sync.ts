@@ -74,11 +74,13 @@ export function syncCommand(program: Command, config: Config): void {
       }
       const { config: withKeys } = withDevSecrets(config);
       const handle = await openForCli(withKeys);
+      let deps: Dependencies | undefined;
       try {
         await migrateDatabase(handle);
         // Logs go to stderr: stdout carries the result (and JSON must stay parseable).
         const logger = createLogger({ level: withKeys.logLevel, destination: pino.destination(2) });
-        const deps = buildDependencies(withKeys, handle, logger);
+        deps = buildDependencies(withKeys, handle, logger, { worker: 'own-runs' });
+        await deps.start();
         const principal: Principal = {
           subject: `cli:${userInfo().username}`,
           roles: ['PLATFORM_ADMIN'],
@@ -105,6 +107,7 @@ export function syncCommand(program: Command, config: Config): void {
         }
         process.exitCode = SYNC_EXIT[run.status];
       } finally {
+        await deps?.stop();
         await handle.close();
       }
     });
@@ -198,7 +201,10 @@ async function runWithProgress(
       }, 250)
     : undefined;
   try {
-    await deps.runner.idle();
+    // Executed here once a slot of the deployment is free, unless a worker of a running
+    // server (same PostgreSQL) takes it first; either way, wait for its end.
+    await deps.worker!.runHere({ kind: 'sync', runId: started.id, providerId });
+    await waitForEnd(handle, started.id);
   } finally {
     if (timer !== undefined) clearInterval(timer);
     await poll;
@@ -206,6 +212,15 @@ async function runWithProgress(
     process.off('SIGINT', onSignal);
   }
   return (await findRun(handle.db, started.id))!;
+}
+
+/** Until the run ends or is held for review. */
+async function waitForEnd(handle: DatabaseHandle, runId: string): Promise<void> {
+  for (;;) {
+    const run = await findRun(handle.db, runId);
+    if (run === undefined || !(run.status === 'PENDING' || run.status === 'IN_PROGRESS')) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 function progressLine(run: RunRow): string {
