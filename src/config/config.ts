@@ -120,13 +120,13 @@ export const ENVIRONMENT = {
     parse: oneOf(NODE_ENVS),
   },
   MAX_CONCURRENT_SYNCS: {
-    description: 'Sync runs executing at once across the deployment.',
+    description: 'Sync runs executing at once across the deployment (every instance on one database together).',
     default: '2',
     parse: integer(1, 1000),
   },
   SYNC_LOCK_TIMEOUT: {
     description:
-      'Milliseconds after which a run whose worker stopped reporting is failed and its provider freed.',
+      'Milliseconds: a run whose worker died (killed, connection lost) is failed and its provider freed at the latest this long after its last report.',
     default: '1800000',
     parse: integer(1000, 7 * 24 * 3600 * 1000),
   },

@@ -1,4 +1,4 @@
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
 import { describeBlackout, findBlackout } from '../domain/blackout.js';
 import { lockProvider } from '../repositories/providers-repository.js';
 import { createRun, insertSkippedRun } from '../repositories/runs-repository.js';
@@ -22,14 +22,27 @@ export async function fireNextSchedule(
   queue: JobQueue,
   clock: () => Date,
 ): Promise<ScheduleFiring> {
-  return db.transaction(async (tx) => {
+  try {
+    return await db.transaction((tx) => fire(tx, queue, clock));
+  } catch (error) {
+    if (error instanceof NotYetDue) return { fired: false };
+    throw error;
+  }
+}
+
+/** The queue (on the database's clock) handed out a job this worker's clock says is not due yet. */
+class NotYetDue extends Error {}
+
+async function fire(tx: Transaction, queue: JobQueue, clock: () => Date): Promise<ScheduleFiring> {
     const job = await queue.fetch(tx, 'sis-sync-schedule');
     if (job === undefined) return { fired: false };
+    const due = new Date(job.data.dueAt);
+    // Rolled back: the job is due again at the next look.
+    if (due > clock()) throw new NotYetDue();
     await queue.complete(tx, 'sis-sync-schedule', job.id);
     const { providerId } = job.data;
     const provider = await lockProvider(tx, providerId);
     if (provider?.scheduleJobId !== job.id) return { fired: true, providerId, runId: undefined };
-    const due = new Date(job.data.dueAt);
     let runId: string | undefined;
     if (provider.enabled) {
       const when = `the run scheduled for ${due.toISOString()}`;
@@ -68,5 +81,4 @@ export async function fireNextSchedule(
     const now = clock();
     await scheduleNext(tx, queue, provider, now > due ? now : due);
     return { fired: true, providerId, runId };
-  });
-}
+  }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createRun, requestCancel } from '../../src/repositories/runs-repository.js';
+import { claimRun, createRun, requestCancel } from '../../src/repositories/runs-repository.js';
 import { executeRun } from '../../src/sync/execute-run.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe(`cancelling on ${driver}`, () => {
-  it('a run cancelled while it waited in the queue ends CANCELLED without reaching the provider', async () => {
+  it('a run cancelled before it reached the provider ends CANCELLED without reaching it', async () => {
     const providerId = await csvProvider(t, 'queued-cancel', writePackage(smallDistrict()));
     const queued = await createRun(t.handle.db, {
       tenantId: 'queued-cancel',
@@ -24,7 +24,8 @@ describe(`cancelling on ${driver}`, () => {
       dryRun: false,
     });
     if (!queued.created) throw new Error('the provider had an active run already');
-    // What shutdown does to the runs it had queued.
+    // Taken by a worker, then cancelled before it reached the provider (what shutdown does).
+    await t.handle.db.transaction((tx) => claimRun(tx, queued.run.id, 'sync', 'test-worker'));
     await requestCancel(t.handle.db, queued.run.id);
 
     let opened = 0;
