@@ -102,8 +102,9 @@ export function createWorker(options: WorkerOptions): Worker {
       if (stopping) return;
       const firing = await fireNextSchedule(db, queue, clock);
       if (!firing.fired) break;
-      if (firing.runId !== undefined)
+      if (firing.runId !== undefined) {
         log.info({ providerId: firing.providerId, runId: firing.runId }, 'scheduled run queued');
+      }
     }
     while (!stopping && running.size < options.maxConcurrent) {
       const claim = await claimNextRun(db, queue, claimOptions);

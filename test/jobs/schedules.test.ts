@@ -38,8 +38,9 @@ async function scheduled(tenant: string, fields: Record<string, unknown>): Promi
 // A test's providers must not fire in the next one: their queued fires are withdrawn.
 afterEach(async () => {
   for (const id of created.splice(0)) {
-    if ((await findProvider(t.handle.db, id))?.enabled)
+    if ((await findProvider(t.handle.db, id))?.enabled) {
       await t.deps.providers.update(actor, id, { enabled: false });
+    }
   }
 });
 
