@@ -14,6 +14,7 @@ export type ProviderChanges = Partial<
     | 'syncSchedule'
     | 'syncTimezone'
     | 'enabled'
+    | 'blackoutWindows'
     | 'maxDeactivationRatio'
     | 'updatedBy'
   >

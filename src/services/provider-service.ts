@@ -126,9 +126,6 @@ const UPCOMING_RUNS = 5;
 /** How far ahead the next run that no blackout skips is looked for. */
 const NEXT_SYNC_HORIZON_MS = 366 * 24 * 60 * 60 * 1000;
 
-/** `updateProvider` writes every column it is given; `ProviderChanges` does not list blackouts yet. */
-type ProviderUpdate = ProviderChanges & { blackoutWindows?: BlackoutWindow[] };
-
 export function createProviderService(deps: ProviderServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const aad = (id: string) => `sis_providers:${id}`;
@@ -327,7 +324,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
           const blackoutWindows = checkBlackouts(patch.blackoutWindows, issues);
           if (issues.length > 0) throw new ValidationError(issues);
 
-          const changes: ProviderUpdate = { updatedBy: ctx.principal.subject };
+          const changes: ProviderChanges = { updatedBy: ctx.principal.subject };
           const changed: string[] = [];
           if (patch.name !== undefined && patch.name.trim() !== current.name) {
             changes.name = patch.name.trim();
