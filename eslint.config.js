@@ -43,6 +43,14 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
+    // The admin UI runs in the browser and is written in TSX.
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { ...globals.browser },
+      parserOptions: { ecmaFeatures: { jsx: true } },
+    },
+  },
+  {
     // Tests read untyped JSON responses all the time.
     files: ['test/**', '**/*.test.ts'],
     rules: {

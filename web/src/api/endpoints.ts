@@ -1,0 +1,78 @@
+import type { ApiClient } from './client';
+import type {
+  ChangeKind,
+  ConnectionTest,
+  CreateProviderBody,
+  DevToken,
+  DevTokenBody,
+  EntityType,
+  Me,
+  Provider,
+  ProviderList,
+  ProviderTypeList,
+  RunChangeList,
+  RunDetail,
+  RunErrorFilter,
+  RunList,
+  SchedulePreview,
+  SyncStatus,
+  TriggerResponse,
+  UpdateProviderBody,
+} from './types';
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+const enc = encodeURIComponent;
+
+/** Every API call the UI makes, typed by the server's contracts. */
+export function createEndpoints(client: ApiClient) {
+  return {
+    me: () => client.get<Me>('/me'),
+    /** Who a token speaks for, before signing in with it; a 401 here is the form's error, not a sign-out. */
+    meWithToken: (token: string) => client.request<Me>('/me', { token }),
+    devToken: (body: DevTokenBody) =>
+      client.request<DevToken>('/dev/token', { method: 'POST', body, auth: false }),
+    /** Whether the development token route exists here: it refuses an empty body (400), or is absent (404). */
+    devTokenAvailable: async () => {
+      const response = await fetch(client.url('/dev/token'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }).catch(() => null);
+      return response !== null && response.status !== 404 && response.status < 500;
+    },
+
+    schedulePreview: (schedule: string, timezone: string, signal?: AbortSignal) =>
+      client.get<SchedulePreview>('/schedule-preview', { schedule, timezone }, signal),
+
+    providerTypes: () => client.get<ProviderTypeList>('/provider-types'),
+    providers: (tenantId: string) => client.get<ProviderList>(`/tenants/${enc(tenantId)}/providers`),
+    provider: (id: string) => client.get<Provider>(`/providers/${enc(id)}`),
+    createProvider: (body: CreateProviderBody) => client.post<Provider>('/providers', body),
+    updateProvider: (id: string, body: UpdateProviderBody) =>
+      client.patch<Provider>(`/providers/${enc(id)}`, body),
+    deleteProvider: (id: string) => client.delete(`/providers/${enc(id)}`),
+    deleteProviderOnUnload: (id: string) => client.deleteOnUnload(`/providers/${enc(id)}`),
+    testConnection: (id: string) => client.post<ConnectionTest>(`/providers/${enc(id)}/test`),
+
+    startSync: (id: string, dryRun: boolean) =>
+      client.post<TriggerResponse>(`/providers/${enc(id)}/sync`, undefined, dryRun ? { dryRun: true } : {}),
+    cancelSync: (id: string) => client.post<TriggerResponse>(`/providers/${enc(id)}/sync/cancel`),
+    syncStatus: (id: string) => client.get<SyncStatus>(`/providers/${enc(id)}/sync/status`),
+    runs: (id: string, page: Page) => client.get<RunList>(`/providers/${enc(id)}/runs`, { ...page }),
+
+    run: (runId: string, page: Page, filter: RunErrorFilter) =>
+      client.get<RunDetail>(`/runs/${enc(runId)}`, { ...page, ...filter }),
+    runErrorsCsv: (runId: string, filter: RunErrorFilter) =>
+      client.download(`/runs/${enc(runId)}/errors.csv`, { ...filter }),
+    runChanges: (runId: string, page: Page, filter: { entity?: EntityType; kind?: ChangeKind }) =>
+      client.get<RunChangeList>(`/runs/${enc(runId)}/changes`, { ...page, ...filter }),
+    approveRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/approve`),
+    discardRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/discard`),
+  };
+}
+
+export type Endpoints = ReturnType<typeof createEndpoints>;
