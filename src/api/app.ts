@@ -10,11 +10,16 @@ import type { RunService } from '../sync/run-service.js';
 import { requireBearer } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { registerOpenApi } from './plugins/openapi.js';
+import { defaultWebRoot, registerWebUi } from './plugins/web-ui.js';
+import { devTokenRoutes, type DevTokenSettings } from './routes/dev-token.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
 import { providerTypeRoutes } from './routes/provider-types.js';
 import { providerRoutes } from './routes/providers/index.js';
 import { providerSyncRoutes } from './routes/providers/sync.js';
+import { runErrorsCsvRoute } from './routes/runs/errors-csv.js';
 import { runRoutes } from './routes/runs/index.js';
+import { schedulePreviewRoutes } from './routes/schedule-preview.js';
 import { tenantProviderRoutes } from './routes/tenants/providers.js';
 import type { ApiInstance } from './types.js';
 
@@ -27,6 +32,15 @@ export interface AppDeps {
   runs: RunService;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /**
+   * Given (see `devTokenSettings`): POST /api/v1/dev/token mints tokens for callers on this
+   * machine. Absent: the route does not exist.
+   */
+  devTokens?: DevTokenSettings | undefined;
+  /** The built admin UI; default `dist/web` of this package. */
+  webRoot?: string | undefined;
+  /** The clock of schedule previews. */
+  now?: () => Date;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -58,14 +72,29 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
     (api, _options, done) => {
       const typed = api.withTypeProvider<TypeBoxTypeProvider>();
       requireBearer(typed, deps.verifyToken);
+      meRoutes(typed);
+      schedulePreviewRoutes(typed, deps.now);
       providerTypeRoutes(typed);
       tenantProviderRoutes(typed, deps.providers);
       providerRoutes(typed, deps.providers);
       providerSyncRoutes(typed, deps.runs);
       runRoutes(typed, deps.runs);
+      runErrorsCsvRoute(typed, deps.runs);
       done();
     },
     { prefix: '/api/v1' },
   );
+  // Beside the bearer-checked routes, not among them: the token is what the caller lacks.
+  const devTokens = deps.devTokens;
+  if (devTokens !== undefined) {
+    await app.register(
+      (api, _options, done) => {
+        devTokenRoutes(api.withTypeProvider<TypeBoxTypeProvider>(), devTokens);
+        done();
+      },
+      { prefix: '/api/v1' },
+    );
+  }
+  await registerWebUi(app, deps.webRoot ?? defaultWebRoot());
   return app;
 }

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 
 import type { Executor, Transaction } from '../db/client.js';
 import {
@@ -208,23 +208,61 @@ export async function insertRunErrors(db: Executor, errors: NewRunError[]): Prom
   }
 }
 
+/** Narrows a run's errors; each field given must match exactly. */
+export interface RunErrorFilter {
+  entity?: string | undefined;
+  severity?: RunErrorRow['severity'] | undefined;
+  code?: string | undefined;
+}
+
+const runErrorsWhere = (runId: string, filter: RunErrorFilter) =>
+  and(
+    eq(sisSyncRunErrors.runId, runId),
+    filter.entity === undefined ? undefined : eq(sisSyncRunErrors.entity, filter.entity),
+    filter.severity === undefined ? undefined : eq(sisSyncRunErrors.severity, filter.severity),
+    filter.code === undefined ? undefined : eq(sisSyncRunErrors.code, filter.code),
+  );
+
 export async function listRunErrors(
   db: Executor,
   runId: string,
   page: { limit: number; offset: number },
+  filter: RunErrorFilter = {},
 ): Promise<{ errors: RunErrorRow[]; total: number }> {
+  const where = runErrorsWhere(runId, filter);
   const errors = await db
     .select()
     .from(sisSyncRunErrors)
-    .where(eq(sisSyncRunErrors.runId, runId))
+    .where(where)
     .orderBy(sisSyncRunErrors.id)
     .limit(page.limit)
     .offset(page.offset);
-  const [total] = await db
-    .select({ n: count() })
-    .from(sisSyncRunErrors)
-    .where(eq(sisSyncRunErrors.runId, runId));
+  const [total] = await db.select({ n: count() }).from(sisSyncRunErrors).where(where);
   return { errors, total: total?.n ?? 0 };
+}
+
+/**
+ * A run's errors in id order, `chunkSize` at a time: each chunk is one query that resumes after the
+ * last id read (the run/id index), so a run with 100k errors is never held in memory at once.
+ */
+export async function* readRunErrors(
+  db: Executor,
+  runId: string,
+  filter: RunErrorFilter,
+  chunkSize = 5000,
+): AsyncGenerator<RunErrorRow[]> {
+  let afterId = 0;
+  for (;;) {
+    const chunk = await db
+      .select()
+      .from(sisSyncRunErrors)
+      .where(and(runErrorsWhere(runId, filter), gt(sisSyncRunErrors.id, afterId)))
+      .orderBy(sisSyncRunErrors.id)
+      .limit(chunkSize);
+    if (chunk.length > 0) yield chunk;
+    if (chunk.length < chunkSize) return;
+    afterId = chunk.at(-1)!.id;
+  }
 }
 
 export async function replaceRunChanges(db: Executor, runId: string, changes: NewRunChange[]): Promise<void> {

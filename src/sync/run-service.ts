@@ -21,8 +21,10 @@ import {
   listProviderRuns,
   listRunChanges,
   listRunErrors,
+  readRunErrors,
   requestCancel,
   transitionRun,
+  type RunErrorFilter,
   type RunRow,
 } from '../repositories/runs-repository.js';
 import type { RunTrigger } from '../db/schema/index.js';
@@ -160,10 +162,24 @@ export function createRunService(deps: RunServiceDeps) {
       return listProviderRuns(deps.db, providerId, page);
     },
 
-    async getRun(actor: Actor, runId: string, errorsPage: { limit: number; offset: number }) {
+    async getRun(
+      actor: Actor,
+      runId: string,
+      errorsPage: { limit: number; offset: number },
+      errorsFilter: RunErrorFilter = {},
+    ) {
       const run = await visibleRun(actor, runId);
-      const errors = await listRunErrors(deps.db, runId, errorsPage);
+      const errors = await listRunErrors(deps.db, runId, errorsPage, errorsFilter);
       return { run, errors };
+    },
+
+    /**
+     * Every error of a run that the filter keeps, in chunks, for an export. The run is checked
+     * here, before anything is read, so a refusal comes before the first byte of a response.
+     */
+    async exportErrors(actor: Actor, runId: string, filter: RunErrorFilter) {
+      const run = await visibleRun(actor, runId);
+      return { run, chunks: readRunErrors(deps.db, runId, filter) };
     },
 
     async listChanges(

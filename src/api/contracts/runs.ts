@@ -52,6 +52,8 @@ export const RunSchema = Type.Object(
 );
 export type Run = Static<typeof RunSchema>;
 
+export const RUN_ERROR_SEVERITIES = ['error', 'warning'] as const;
+
 export const RunErrorSchema = Type.Object({
   id: Type.Integer(),
   entity: nullable(Type.String()),
@@ -62,7 +64,7 @@ export const RunErrorSchema = Type.Object({
   field: nullable(Type.String()),
   code: Type.String(),
   message: Type.String(),
-  severity: Type.Enum(['error', 'warning']),
+  severity: Type.Enum(RUN_ERROR_SEVERITIES),
 });
 export type RunError = Static<typeof RunErrorSchema>;
 
@@ -71,6 +73,25 @@ const page = {
   limit: Type.Integer(),
   offset: Type.Integer(),
 };
+
+/** Query fields that narrow a run's errors: each one given must match exactly. */
+export const runErrorFilterFields = {
+  entity: Type.Optional(Type.Enum(ENTITY_TYPES, { description: 'Only errors of this entity.' })),
+  severity: Type.Optional(
+    Type.Enum(RUN_ERROR_SEVERITIES, {
+      description: 'error: the record was not applied; warning: it was, with something dropped.',
+    }),
+  ),
+  code: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Only errors with this code, e.g. missing_required.',
+    }),
+  ),
+};
+export const RunErrorFilterSchema = Type.Object(runErrorFilterFields);
+export type RunErrorFilter = Static<typeof RunErrorFilterSchema>;
 
 export const RunDetailSchema = Type.Object({
   run: RunSchema,

@@ -15,7 +15,8 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         version,
         description:
           'Roster sync from Clever, ClassLink and OneRoster into PostgreSQL. ' +
-          'Every /api/v1 route takes `Authorization: Bearer <JWT>`; errors share one envelope with a stable `code`.',
+          'Every /api/v1 route takes `Authorization: Bearer <JWT>` (but POST /api/v1/dev/token, which exists only on ' +
+          'development servers and answers only their own machine); errors share one envelope with a stable `code`.',
       },
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -23,6 +24,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       tags: [
         { name: 'providers', description: 'SIS connections of a tenant' },
         { name: 'sync', description: 'Runs: start, watch, review, cancel' },
+        { name: 'session', description: 'Who the token speaks for; development sign-in' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

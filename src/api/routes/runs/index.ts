@@ -8,6 +8,7 @@ import {
   RunChangeListSchema,
   RunDetailSchema,
   RunParamsSchema,
+  runErrorFilterFields,
   TriggerResponseSchema,
 } from '../../contracts/runs.js';
 import type { ApiInstance } from '../../types.js';
@@ -22,19 +23,27 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
     {
       schema: {
         tags: ['sync'],
-        summary: 'One run: statistics, and its per-record errors, paged',
+        summary: 'One run: statistics, and its per-record errors, filtered and paged',
         security,
         params: RunParamsSchema,
         querystring: Type.Object({
           errorsLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           errorsOffset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          ...runErrorFilterFields,
         }),
         response: { 200: RunDetailSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
+      const { entity, severity, code } = request.query;
+      const filter = { entity, severity, code };
       const page = { limit: request.query.errorsLimit ?? 100, offset: request.query.errorsOffset ?? 0 };
-      const { run, errors } = await runs.getRun({ principal: request.principal }, request.params.runId, page);
+      const { run, errors } = await runs.getRun(
+        { principal: request.principal },
+        request.params.runId,
+        page,
+        filter,
+      );
       return {
         run: toRunResponse(run),
         errors: { items: errors.errors.map(toRunErrorResponse), total: errors.total, ...page },
