@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import type { Config } from '../config/config.js';
 import { VERSION } from '../version.js';
+import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand, workerCommand } from './commands/serve.js';
@@ -23,6 +24,7 @@ export async function runCli(argv: string[], config: Config): Promise<number> {
   syncCommand(program, config);
   simulateCommand(program, config);
   generateCommand(program, config);
+  demoCommand(program, config);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
