@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { buildApp } from './api/app.js';
+import { devTokenSettings } from './api/routes/dev-token.js';
 import type { Config } from './config/config.js';
 import { withDevSecrets } from './config/dev-secrets.js';
 import { databaseTargetFromConfig, openDatabase } from './db/client.js';
@@ -54,6 +55,7 @@ export async function startService(
       readiness: deps.readiness,
       providers: deps.providers,
       runs: deps.runs,
+      devTokens: devTokenSettings(config),
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
