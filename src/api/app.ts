@@ -50,6 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance,
+    // One line per request, below (Fastify's own two lines per request drown the log when the UI polls).
+    disableRequestLogging: true,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -62,6 +64,23 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
+  });
+  // Reads that succeed are debug (the UI polls); changes, refusals and failures are info or error.
+  // The path only: a query string may carry filters an admin typed, never a secret, but keep it short.
+  app.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const level = status >= 500 ? 'error' : read && status < 400 ? 'debug' : 'info';
+    request.log[level](
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        statusCode: status,
+        durationMs: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
     done();
   });
   registerErrorHandling(app);
