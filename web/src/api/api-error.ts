@@ -27,8 +27,10 @@ export class ApiError extends Error {
   fieldErrors(prefix = ''): Record<string, string> {
     const errors: Record<string, string> = {};
     for (const issue of this.issues) {
-      if (!issue.path.startsWith(prefix)) continue;
-      const path = issue.path.slice(prefix.length);
+      // "blackoutWindows[0].end" and "blackoutWindows.0.end" name the same field.
+      const full = issue.path.replace(/\[(\d+)\]/g, '.$1');
+      if (!full.startsWith(prefix)) continue;
+      const path = full.slice(prefix.length);
       errors[path] = errors[path] === undefined ? issue.message : `${errors[path]}; ${issue.message}`;
     }
     return errors;

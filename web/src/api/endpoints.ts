@@ -64,8 +64,13 @@ export function createEndpoints(client: ApiClient) {
     syncStatus: (id: string) => client.get<SyncStatus>(`/providers/${enc(id)}/sync/status`),
     runs: (id: string, page: Page) => client.get<RunList>(`/providers/${enc(id)}/runs`, { ...page }),
 
-    run: (runId: string, page: Page, filter: RunErrorFilter) =>
-      client.get<RunDetail>(`/runs/${enc(runId)}`, { ...page, ...filter }),
+    /** A run, and one page of its per-record errors (the server names that page errorsLimit/errorsOffset). */
+    run: (runId: string, page: Page, filter: RunErrorFilter = {}) =>
+      client.get<RunDetail>(`/runs/${enc(runId)}`, {
+        errorsLimit: page.limit,
+        errorsOffset: page.offset,
+        ...filter,
+      }),
     runErrorsCsv: (runId: string, filter: RunErrorFilter) =>
       client.download(`/runs/${enc(runId)}/errors.csv`, { ...filter }),
     runChanges: (runId: string, page: Page, filter: { entity?: EntityType; kind?: ChangeKind }) =>

@@ -116,8 +116,9 @@ export function storedSecrets(schema: JsonSchema, config: Record<string, unknown
   for (const [key, child] of Object.entries(schema.properties ?? {})) {
     const value = config[key];
     if (child.properties !== undefined && typeof value === 'object' && value !== null) {
-      for (const p of storedSecrets(child, value as Record<string, unknown>, `${prefix}${key}.`))
+      for (const p of storedSecrets(child, value as Record<string, unknown>, `${prefix}${key}.`)) {
         found.add(p);
+      }
     } else if (child.writeOnly === true && value !== undefined && value !== null) {
       found.add(`${prefix}${key}`);
     }

@@ -141,8 +141,9 @@ export function AddIntegrationDialog({ tenantId, onClose, onDone }: AddIntegrati
               const info = types.data.find((t) => t.type === type);
               setProviderType(type);
               setValues(initialValues(asSchema(info?.configSchema)));
-              if (name.trim() === '' || types.data.some((t) => t.displayName === name))
+              if (name.trim() === '' || types.data.some((t) => t.displayName === name)) {
                 setName(info?.displayName ?? '');
+              }
               saveDetails.reset();
               test.reset();
             }
@@ -187,9 +188,9 @@ export function AddIntegrationDialog({ tenantId, onClose, onDone }: AddIntegrati
           errors={scheduleErrors}
           onBack={() => go(2)}
           onNext={() => {
-            if (ratioOf(threshold) === undefined)
+            if (ratioOf(threshold) === undefined) {
               setScheduleErrors((e) => ({ ...e, threshold: THRESHOLD_ERROR }));
-            else go(4);
+            } else go(4);
           }}
           onCancel={close}
         />

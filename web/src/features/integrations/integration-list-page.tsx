@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { useLocation, useNavigate, useParams } from 'react-router';
 
 import { useApi } from '../../api/api-context';
 import { queryKeys } from '../../api/query-keys';
 import { isPlatformAdmin, useMe } from '../../auth/use-me';
-import { ErrorNotice, Loading } from '../../components/notices';
+import { ErrorNotice, Loading, Notice } from '../../components/notices';
 import { useDocumentTitle } from '../../lib/use-document-title';
 import { AddIntegrationDialog } from '../add-integration/add-integration-dialog';
 import { ProviderTable } from './provider-table';
@@ -32,6 +32,8 @@ function TenantIntegrations({
   useDocumentTitle(tenantId === undefined ? 'Integrations' : `Integrations · ${tenantId}`);
   const api = useApi();
   const navigate = useNavigate();
+  const location = useLocation();
+  const notice = (location.state as { notice?: string } | null)?.notice;
   const [adding, setAdding] = useState(false);
   const providers = useQuery({
     queryKey: queryKeys.tenantProviders(tenantId ?? ''),
@@ -58,6 +60,12 @@ function TenantIntegrations({
           </button>
         ) : null}
       </div>
+
+      {notice === undefined ? null : (
+        <Notice tone="success" role="status">
+          <p>{notice}</p>
+        </Notice>
+      )}
 
       {canPickTenant ? <TenantPicker key={tenantId ?? ''} current={tenantId} /> : null}
 

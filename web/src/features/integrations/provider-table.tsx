@@ -67,6 +67,7 @@ function ProviderRow({ provider }: { provider: Provider }) {
       <td>
         <Switch
           label={`Enable ${provider.name}`}
+          hideLabel
           checked={provider.enabled}
           disabled={update.isPending}
           onChange={(enabled) => update.mutate({ enabled })}
