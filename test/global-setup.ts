@@ -1,13 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
-import { openDatabase } from '../src/db/client.js';
+import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
+import { createPgBossQueue } from '../src/jobs/pg-boss-queue.js';
+import { createLogger } from '../src/lib/logger.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -50,6 +54,7 @@ export default async function setup(project: TestProject) {
       { command: 'test' },
     );
     await migrateDatabase(handle);
+    await installQueue(handle);
     await handle.close();
     project.provide('templateDatabase', templateDatabase);
     project.provide('pgliteDump', '');
@@ -59,12 +64,15 @@ export default async function setup(project: TestProject) {
     project.provide('templateDatabase', '');
     const handle = await openDatabase({ kind: 'pglite', dataDir: undefined }, { command: 'test' });
     await migrateDatabase(handle);
+    await installQueue(handle);
     if (handle.dump === undefined) throw new Error('an embedded database can be dumped');
     const dump = await handle.dump();
     await handle.close();
     const dumpFile = path.join(workDir, 'migrated.tar');
     writeFileSync(dumpFile, Buffer.from(await dump.arrayBuffer()));
     project.provide('pgliteDump', dumpFile);
+    // The browser tests (embedded database only) drive the built UI.
+    buildUiIfStale();
   }
 
   return async () => {
@@ -80,6 +88,34 @@ export default async function setup(project: TestProject) {
     }
     rmSync(workDir, { recursive: true, force: true });
   };
+}
+
+/** The job queue's tables, as every service creates them at start: in the template, once. */
+async function installQueue(handle: DatabaseHandle): Promise<void> {
+  const queue = createPgBossQueue(handle, createLogger({ level: 'silent' }));
+  await queue.start();
+  await queue.stop();
+}
+
+/** `vite build` when dist/web is missing or older than the UI's sources or the API contracts. */
+function buildUiIfStale(): void {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const built = path.join(root, 'dist/web/index.html');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const full = path.join(dir, entry.name);
+      return Math.max(latest, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+    }, 0);
+  const sources = Math.max(newest(path.join(root, 'web')), newest(path.join(root, 'src/api/contracts')));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 }
 
 export function withDatabase(url: string, database: string): string {

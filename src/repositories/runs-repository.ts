@@ -168,18 +168,27 @@ export async function transitionRun(
   changes: RunChanges = {},
 ): Promise<RunRow | undefined> {
   assertRunTransition(from, to);
-  const [row] = await db
-    .update(sisSyncRuns)
-    .set({ ...changes, status: to })
-    .where(and(eq(sisSyncRuns.id, id), eq(sisSyncRuns.status, from)))
-    .returning();
-  if (row !== undefined && (to === 'SUCCESS' || to === 'PARTIAL' || to === 'FAILURE') && !row.dryRun) {
-    await db
-      .update(sisProviders)
-      .set({ lastSyncAt: row.finishedAt ?? new Date(), lastSyncStatus: to })
-      .where(eq(sisProviders.id, row.providerId));
-  }
-  return row;
+  const move = async (tx: Executor) => {
+    const [row] = await tx
+      .update(sisSyncRuns)
+      .set({ ...changes, status: to })
+      .where(and(eq(sisSyncRuns.id, id), eq(sisSyncRuns.status, from)))
+      .returning();
+    if (row !== undefined && (to === 'SUCCESS' || to === 'PARTIAL' || to === 'FAILURE') && !row.dryRun) {
+      await recordLastSync(tx, row.providerId, row.finishedAt ?? new Date(), to);
+    }
+    return row;
+  };
+  // The run's end and the provider's "last sync" are one write (a savepoint inside a transaction).
+  const ends = to === 'SUCCESS' || to === 'PARTIAL' || to === 'FAILURE';
+  return ends ? db.transaction(move) : move(db);
+}
+
+async function recordLastSync(db: Executor, providerId: string, at: Date, status: RunStatus): Promise<void> {
+  await db
+    .update(sisProviders)
+    .set({ lastSyncAt: at, lastSyncStatus: status })
+    .where(eq(sisProviders.id, providerId));
 }
 
 export async function updateRun(db: Executor, id: string, changes: RunChanges): Promise<void> {
@@ -378,33 +387,31 @@ export async function failAbandonedRuns(
   options: { timeoutMs: number; except: readonly string[] },
 ): Promise<RunRow[]> {
   const seconds = options.timeoutMs / 1000;
-  const failed = await db
-    .update(sisSyncRuns)
-    .set({
-      status: 'FAILURE',
-      phase: 'done',
-      errorCode: 'worker_lost',
-      errorMessage: sql`'the worker running it (' || ${sisSyncRuns.workerId} || ') stopped reporting during '
+  return db.transaction(async (tx) => {
+    const failed = await tx
+      .update(sisSyncRuns)
+      .set({
+        status: 'FAILURE',
+        phase: 'done',
+        errorCode: 'worker_lost',
+        errorMessage: sql`'the worker running it (' || ${sisSyncRuns.workerId} || ') stopped reporting during '
         || coalesce(${sisSyncRuns.phase}, 'the run') || ' and was given up after '
         || ${formatSeconds(seconds)} || ' without a heartbeat; nothing was applied'`,
-      finishedAt: new Date(),
-    })
-    .where(
-      and(
-        holdsSlot,
-        sql`${sisSyncRuns.heartbeatAt} < now() - make_interval(secs => ${seconds})`,
-        options.except.length === 0 ? undefined : notInArray(sisSyncRuns.id, [...options.except]),
-      ),
-    )
-    .returning();
-  for (const run of failed) {
-    if (run.dryRun) continue;
-    await db
-      .update(sisProviders)
-      .set({ lastSyncAt: run.finishedAt, lastSyncStatus: 'FAILURE' })
-      .where(eq(sisProviders.id, run.providerId));
-  }
-  return failed;
+        finishedAt: new Date(),
+      })
+      .where(
+        and(
+          holdsSlot,
+          sql`${sisSyncRuns.heartbeatAt} < now() - make_interval(secs => ${seconds})`,
+          options.except.length === 0 ? undefined : notInArray(sisSyncRuns.id, [...options.except]),
+        ),
+      )
+      .returning();
+    for (const run of failed) {
+      if (!run.dryRun) await recordLastSync(tx, run.providerId, run.finishedAt ?? new Date(), 'FAILURE');
+    }
+    return failed;
+  });
 }
 
 function formatSeconds(seconds: number): string {
