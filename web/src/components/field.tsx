@@ -35,10 +35,17 @@ export function Field({ label, hint, error, required = false, children, classNam
     <div
       className={`field${error === undefined ? '' : ' field--invalid'}${className === undefined ? '' : ` ${className}`}`}
     >
-      <label htmlFor={id} className="field__label">
-        {label}
-        {required ? <span className="field__required"> (required)</span> : null}
-      </label>
+      <div className="field__label-row">
+        <label htmlFor={id} className="field__label">
+          {label}
+        </label>
+        {/* Outside the label: the control's own required state tells assistive technology. */}
+        {required ? (
+          <span className="field__required" aria-hidden="true">
+            (required)
+          </span>
+        ) : null}
+      </div>
       {hint === undefined ? null : (
         <p id={hintId} className="field__hint">
           {hint}

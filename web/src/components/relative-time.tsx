@@ -2,16 +2,25 @@ import { useEffect, useState } from 'react';
 
 import { formatDateTime, formatRelative } from '../lib/format';
 
-/** "3 hours ago", with the exact time on hover and for machines; refreshes every minute. */
-export function RelativeTime({ iso, timeZone }: { iso: string; timeZone?: string }) {
-  const [now, setNow] = useState(() => Date.now());
+interface RelativeTimeProps {
+  iso: string;
+  timeZone?: string;
+  /** A moment known to be past (a last sync): a clock a little ahead of the browser's still says "just now". */
+  past?: boolean;
+}
+
+/** "3 hours ago", with the exact time on hover and for machines; re-read every 30 seconds. */
+export function RelativeTime({ iso, timeZone, past = false }: RelativeTimeProps) {
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), 30_000);
+    const timer = window.setInterval(() => setTick((t) => t + 1), 30_000);
     return () => window.clearInterval(timer);
   }, []);
+  const now = Date.now();
+  const at = past ? new Date(Math.min(new Date(iso).getTime(), now)).toISOString() : iso;
   return (
     <time dateTime={iso} title={formatDateTime(iso, timeZone)}>
-      {formatRelative(iso, now)}
+      {formatRelative(at, now)}
     </time>
   );
 }

@@ -7,9 +7,13 @@ export function formatCount(n: number): string {
 }
 
 export function formatDateTime(iso: string, timeZone?: string): string {
+  // dateStyle/timeStyle cannot be combined with timeZoneName: spelled out field by field.
   return new Intl.DateTimeFormat(undefined, {
-    dateStyle: 'medium',
-    timeStyle: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
     ...(timeZone === undefined ? {} : { timeZone, timeZoneName: 'short' }),
   }).format(new Date(iso));
 }
@@ -29,6 +33,10 @@ export function formatRunTime(iso: string, timeZone?: string): string {
 
 export function formatShortDate(iso: string): string {
   return new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' }).format(new Date(iso));
+}
+
+export function formatShortTime(iso: string): string {
+  return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
 }
 
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });

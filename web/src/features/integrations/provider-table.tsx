@@ -56,7 +56,7 @@ function ProviderRow({ provider }: { provider: Provider }) {
           <span className="muted">Never synced</span>
         ) : (
           <span className="cell-stack">
-            <RelativeTime iso={lastSync} />
+            <RelativeTime iso={lastSync} past />
             {lastStatus === null ? null : <RunStatusBadge status={lastStatus} />}
           </span>
         )}

@@ -19,6 +19,8 @@ import { ErrorNotice, Loading } from '../../components/notices';
 export function ConnectionSettingsCard({ provider }: { provider: Provider }) {
   const types = useProviderTypes();
   const typeInfo = types.data?.find((t) => t.type === provider.providerType);
+  // Held here, not in the form: a save changes the provider, which remounts the form with what was stored.
+  const update = useUpdateProvider(provider.id);
   return (
     <section className="card" aria-labelledby="connection-title">
       <h2 id="connection-title">Connection settings</h2>
@@ -31,20 +33,28 @@ export function ConnectionSettingsCard({ provider }: { provider: Provider }) {
           key={`${provider.name}\n${JSON.stringify(provider.config)}`}
           provider={provider}
           schema={typeInfo.configSchema}
+          update={update}
         />
       )}
     </section>
   );
 }
 
-function ConnectionSettingsForm({ provider, schema: rawSchema }: { provider: Provider; schema: unknown }) {
+function ConnectionSettingsForm({
+  provider,
+  schema: rawSchema,
+  update,
+}: {
+  provider: Provider;
+  schema: unknown;
+  update: ReturnType<typeof useUpdateProvider>;
+}) {
   const schema = asSchema(rawSchema);
   const [name, setName] = useState(provider.name);
   const [values, setValues] = useState<FormValues>(() => initialValues(schema, provider.config));
   const [removed, setRemoved] = useState<ReadonlySet<string>>(new Set());
   const [changed, setChanged] = useState(false);
   const stored = storedSecrets(schema, provider.config);
-  const update = useUpdateProvider(provider.id);
   const errors = formErrorsOf(update.error);
 
   const touch = () => {

@@ -36,7 +36,7 @@ export function SyncCard({ provider }: { provider: Provider }) {
               'Never'
             ) : (
               <span className="button-row">
-                <RelativeTime iso={lastSync} />
+                <RelativeTime iso={lastSync} past />
                 {lastStatus === null ? null : <RunStatusBadge status={lastStatus} />}
                 {latest === null || running ? null : <Link to={`/runs/${latest.id}`}>View latest run</Link>}
               </span>

@@ -83,14 +83,16 @@ export function ChangesList({ runId, initialKind }: { runId: string; initialKind
       ) : changes.error !== null ? (
         <ErrorNotice error={changes.error} title="The changes could not be loaded" />
       ) : changes.data.total === 0 ? (
-        <p className="muted">No changes match.</p>
+        <p className="muted">
+          {entity === '' && kind === '' ? 'No records changed.' : 'No changes match the filters.'}
+        </p>
       ) : (
         <>
           <p id={captionId} className="field__hint" aria-live="polite">
             {formatCount(changes.data.total)} {changes.data.total === 1 ? 'record' : 'records'}
           </p>
           <div className="table-wrap">
-            <table className="table" aria-describedby={captionId}>
+            <table className="table table--compact" aria-describedby={captionId}>
               <caption className="visually-hidden">Changed records</caption>
               <thead>
                 <tr>

@@ -13,7 +13,7 @@ import { useDebouncedValue } from '../../lib/use-debounced-value';
 import { ENTITY_TYPES, entityLabel } from '../../lib/vocabulary';
 import { useRunErrors } from './use-run';
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 25;
 type Severity = RunError['severity'];
 
 /** Per-record problems, with the file and line (or page) and field each came from; filterable, exportable. */
@@ -128,7 +128,7 @@ export function RunErrors({ runId }: { runId: string }) {
             {formatCount(errors.data.total)} {errors.data.total === 1 ? 'problem' : 'problems'}
           </p>
           <div className="table-wrap">
-            <table className="table" aria-describedby={countId}>
+            <table className="table table--compact" aria-describedby={countId}>
               <caption className="visually-hidden">Record errors</caption>
               <thead>
                 <tr>
@@ -154,7 +154,7 @@ export function RunErrors({ runId }: { runId: string }) {
                     <td>{whereOf(error)}</td>
                     <td className="mono">{error.field ?? '—'}</td>
                     <td className="mono">{error.code}</td>
-                    <td>{error.message}</td>
+                    <td className="table__message">{error.message}</td>
                   </tr>
                 ))}
               </tbody>

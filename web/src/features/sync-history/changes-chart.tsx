@@ -1,7 +1,7 @@
 import { useId } from 'react';
 
 import type { Run } from '../../api/types';
-import { formatCount, formatDateTime, formatShortDate } from '../../lib/format';
+import { formatCount, formatDateTime, formatShortDate, formatShortTime } from '../../lib/format';
 import { runTime, runTotals } from '../../lib/run-totals';
 
 interface Point {
@@ -55,6 +55,10 @@ export function ChangesChart({ runs }: { runs: readonly Run[] }) {
   const y = (v: number) => MARGIN.top + plotHeight - (v / top) * plotHeight;
   const ticks = [0, top / 4, top / 2, (3 * top) / 4, top];
   const labelEvery = Math.ceil(points.length / 8);
+  const spanMs =
+    new Date(points[points.length - 1]?.at ?? 0).getTime() - new Date(points[0]?.at ?? 0).getTime();
+  // Runs within two days of each other are told apart by their time, further apart by their date.
+  const tickLabel = spanMs < 2 * 24 * 3600 * 1000 ? formatShortTime : formatShortDate;
   const errorPath = points
     .map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.errors).toFixed(1)}`)
     .join(' ');
@@ -126,7 +130,7 @@ export function ChangesChart({ runs }: { runs: readonly Run[] }) {
         {points.map((p, i) =>
           i % labelEvery === 0 ? (
             <text key={p.run.id} className="chart__axis" x={x(i)} y={HEIGHT - 10} textAnchor="middle">
-              {formatShortDate(p.at)}
+              {tickLabel(p.at)}
             </text>
           ) : null,
         )}
