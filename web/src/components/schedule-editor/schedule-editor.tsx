@@ -16,13 +16,16 @@ interface ScheduleEditorProps {
   onChange: (value: ScheduleValue) => void;
   /** Errors from saving (the server's syncSchedule / syncTimezone issues). */
   errors?: ScheduleErrors;
+  /** The level of the "When it runs" heading, one below the heading the editor sits under. */
+  headingLevel?: 3 | 4;
 }
 
 /**
  * When a provider syncs: none, a preset or a cron expression, in a time zone; with what that
  * means in words and the next five run times, as the server computes them.
  */
-export function ScheduleEditor({ value, onChange, errors = {} }: ScheduleEditorProps) {
+export function ScheduleEditor({ value, onChange, errors = {}, headingLevel = 3 }: ScheduleEditorProps) {
+  const Heading = headingLevel === 3 ? 'h3' : 'h4';
   const [mode, setMode] = useState<ScheduleMode>(() => modeOf(value.schedule));
   const [cron, setCron] = useState(() => (modeOf(value.schedule) === 'custom' ? (value.schedule ?? '') : ''));
   const { preview, errors: previewErrors, isFetching } = useSchedulePreview(value);
@@ -129,9 +132,9 @@ export function ScheduleEditor({ value, onChange, errors = {} }: ScheduleEditorP
         <p className="muted">This integration will sync only when someone starts a run.</p>
       ) : (
         <section className="schedule-preview" aria-labelledby={previewId} aria-busy={isFetching}>
-          <h3 id={previewId} className="schedule-preview__title">
+          <Heading id={previewId} className="schedule-preview__title">
             When it runs
-          </h3>
+          </Heading>
           <p className="schedule-preview__description" aria-live="polite">
             {valid
               ? preview.description

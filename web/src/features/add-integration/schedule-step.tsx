@@ -35,7 +35,12 @@ export function ScheduleStep(props: ScheduleStepProps) {
     >
       <StepHeading index={3} focusOnMount />
       <div className="stack">
-        <ScheduleEditor value={props.schedule} onChange={props.onScheduleChange} errors={props.errors} />
+        <ScheduleEditor
+          value={props.schedule}
+          onChange={props.onScheduleChange}
+          errors={props.errors}
+          headingLevel={4}
+        />
         <ThresholdField
           value={props.threshold}
           onChange={props.onThresholdChange}
