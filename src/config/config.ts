@@ -120,7 +120,8 @@ export const ENVIRONMENT = {
     parse: oneOf(NODE_ENVS),
   },
   MAX_CONCURRENT_SYNCS: {
-    description: 'Sync runs executing at once across the deployment (every instance on one database together).',
+    description:
+      'Sync runs executing at once across the deployment (every instance on one database together).',
     default: '2',
     parse: integer(1, 1000),
   },

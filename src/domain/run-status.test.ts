@@ -29,7 +29,14 @@ describe('run states', () => {
   });
 
   it('never leaves a terminal state', () => {
-    expect(TERMINAL_RUN_STATUSES.sort()).toEqual(['CANCELLED', 'DISCARDED', 'FAILURE', 'PARTIAL', 'SKIPPED', 'SUCCESS']);
+    expect(TERMINAL_RUN_STATUSES.sort()).toEqual([
+      'CANCELLED',
+      'DISCARDED',
+      'FAILURE',
+      'PARTIAL',
+      'SKIPPED',
+      'SUCCESS',
+    ]);
     for (const from of TERMINAL_RUN_STATUSES) {
       for (const to of RUN_STATUSES) expect(canTransition(from, to)).toBe(false);
     }

@@ -34,51 +34,51 @@ export async function fireNextSchedule(
 class NotYetDue extends Error {}
 
 async function fire(tx: Transaction, queue: JobQueue, clock: () => Date): Promise<ScheduleFiring> {
-    const job = await queue.fetch(tx, 'sis-sync-schedule');
-    if (job === undefined) return { fired: false };
-    const due = new Date(job.data.dueAt);
-    // Rolled back: the job is due again at the next look.
-    if (due > clock()) throw new NotYetDue();
-    await queue.complete(tx, 'sis-sync-schedule', job.id);
-    const { providerId } = job.data;
-    const provider = await lockProvider(tx, providerId);
-    if (provider?.scheduleJobId !== job.id) return { fired: true, providerId, runId: undefined };
-    let runId: string | undefined;
-    if (provider.enabled) {
-      const when = `the run scheduled for ${due.toISOString()}`;
-      const blackout = findBlackout(provider.blackoutWindows, provider.syncTimezone, due);
-      if (blackout !== undefined) {
+  const job = await queue.fetch(tx, 'sis-sync-schedule');
+  if (job === undefined) return { fired: false };
+  const due = new Date(job.data.dueAt);
+  // Rolled back: the job is due again at the next look.
+  if (due > clock()) throw new NotYetDue();
+  await queue.complete(tx, 'sis-sync-schedule', job.id);
+  const { providerId } = job.data;
+  const provider = await lockProvider(tx, providerId);
+  if (provider?.scheduleJobId !== job.id) return { fired: true, providerId, runId: undefined };
+  let runId: string | undefined;
+  if (provider.enabled) {
+    const when = `the run scheduled for ${due.toISOString()}`;
+    const blackout = findBlackout(provider.blackoutWindows, provider.syncTimezone, due);
+    if (blackout !== undefined) {
+      await insertSkippedRun(tx, {
+        tenantId: provider.tenantId,
+        providerId,
+        code: 'blackout',
+        message: `${when} was skipped: it falls in the ${describeBlackout(blackout)}`,
+      });
+    } else {
+      const created = await createRun(tx, {
+        tenantId: provider.tenantId,
+        providerId,
+        trigger: 'SCHEDULE',
+        triggeredBy: null,
+        dryRun: false,
+      });
+      if (created.created) {
+        runId = created.run.id;
+        await enqueueRun(tx, queue, { kind: 'sync', runId, providerId });
+      } else {
+        const active = created.active;
         await insertSkippedRun(tx, {
           tenantId: provider.tenantId,
           providerId,
-          code: 'blackout',
-          message: `${when} was skipped: it falls in the ${describeBlackout(blackout)}`,
+          code: 'already_running',
+          message:
+            `${when} was skipped: run ${active.id} still held the provider ` +
+            `(${active.status === 'HELD' ? 'HELD, awaiting review' : active.status})`,
         });
-      } else {
-        const created = await createRun(tx, {
-          tenantId: provider.tenantId,
-          providerId,
-          trigger: 'SCHEDULE',
-          triggeredBy: null,
-          dryRun: false,
-        });
-        if (created.created) {
-          runId = created.run.id;
-          await enqueueRun(tx, queue, { kind: 'sync', runId, providerId });
-        } else {
-          const active = created.active;
-          await insertSkippedRun(tx, {
-            tenantId: provider.tenantId,
-            providerId,
-            code: 'already_running',
-            message:
-              `${when} was skipped: run ${active.id} still held the provider ` +
-              `(${active.status === 'HELD' ? 'HELD, awaiting review' : active.status})`,
-          });
-        }
       }
     }
-    const now = clock();
-    await scheduleNext(tx, queue, provider, now > due ? now : due);
-    return { fired: true, providerId, runId };
   }
+  const now = clock();
+  await scheduleNext(tx, queue, provider, now > due ? now : due);
+  return { fired: true, providerId, runId };
+}
