@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 
 import { isApiError } from '../../api/api-error';
 import type { BlackoutWindow, Provider } from '../../api/types';
@@ -13,9 +13,8 @@ interface WindowDraft {
   reason: string;
 }
 
-let nextKey = 1;
-const draftOf = (w: BlackoutWindow): WindowDraft => ({
-  key: nextKey++,
+const draftOf = (w: BlackoutWindow, key: number): WindowDraft => ({
+  key,
   start: w.start,
   end: w.end,
   reason: w.reason ?? '',
@@ -33,7 +32,12 @@ const sameWindows = (drafts: WindowDraft[], saved: readonly BlackoutWindow[]) =>
  * rollover, testing weeks. Manual runs still go. Saving replaces the list.
  */
 export function BlackoutWindowsCard({ provider }: { provider: Provider }) {
-  const [drafts, setDrafts] = useState<WindowDraft[]>(() => provider.blackoutWindows.map(draftOf));
+  // Row keys, so that removing a window keeps the focus and input state of the others.
+  const lastKey = useRef(0);
+  const nextKey = () => ++lastKey.current;
+  const [drafts, setDrafts] = useState<WindowDraft[]>(() =>
+    provider.blackoutWindows.map((w) => draftOf(w, nextKey())),
+  );
   const update = useUpdateProvider(provider.id);
   const errors = isApiError(update.error) ? update.error.fieldErrors('blackoutWindows') : {};
   const dirty = !sameWindows(drafts, provider.blackoutWindows);
@@ -63,7 +67,7 @@ export function BlackoutWindowsCard({ provider }: { provider: Provider }) {
                 reason: d.reason.trim() === '' ? null : d.reason.trim(),
               })),
             },
-            { onSuccess: (saved) => setDrafts(saved.blackoutWindows.map(draftOf)) },
+            { onSuccess: (saved) => setDrafts(saved.blackoutWindows.map((w) => draftOf(w, nextKey()))) },
           );
         }}
       >
@@ -134,7 +138,7 @@ export function BlackoutWindowsCard({ provider }: { provider: Provider }) {
             type="button"
             className="button"
             onClick={() => {
-              setDrafts((current) => [...current, { key: nextKey++, start: '', end: '', reason: '' }]);
+              setDrafts((current) => [...current, { key: nextKey(), start: '', end: '', reason: '' }]);
               update.reset();
             }}
           >
