@@ -173,6 +173,15 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
     success: 200,
   },
   {
+    name: `GET /runs/:runId/errors.csv (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'GET',
+      url: `/api/v1/runs/${(await makeRun(target, 'PENDING')).id}/errors.csv`,
+    }),
+    success: 200,
+  },
+  {
     name: `GET /runs/:runId/changes (${target} tenant)`,
     target,
     request: async () => ({
@@ -200,12 +209,30 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
     success: 200,
   },
 ]);
-routes.push({
-  name: 'GET /provider-types',
-  target: 'none',
-  request: () => Promise.resolve({ method: 'GET', url: '/api/v1/provider-types' }),
-  success: 200,
-});
+routes.push(
+  {
+    name: 'GET /provider-types',
+    target: 'none',
+    request: () => Promise.resolve({ method: 'GET', url: '/api/v1/provider-types' }),
+    success: 200,
+  },
+  {
+    name: 'GET /me',
+    target: 'none',
+    request: () => Promise.resolve({ method: 'GET', url: '/api/v1/me' }),
+    success: 200,
+  },
+  {
+    name: 'GET /schedule-preview',
+    target: 'none',
+    request: () =>
+      Promise.resolve({
+        method: 'GET',
+        url: '/api/v1/schedule-preview?schedule=daily&timezone=America/Chicago',
+      }),
+    success: 200,
+  },
+);
 
 /** What each caller gets, per route; a district admin's view of another tenant depends on the route. */
 function expected(caller: string, route: RouteCase): { status: number; code?: string } {
