@@ -11,7 +11,7 @@ import { requireBearer } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { defaultWebRoot, registerWebUi } from './plugins/web-ui.js';
-import { devTokenRoutes, type DevTokenSettings } from './routes/dev-token.js';
+import { devTokenRoutes, signInOptionsRoute, type DevTokenSettings } from './routes/dev-token.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { providerTypeRoutes } from './routes/provider-types.js';
@@ -105,15 +105,15 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   );
   // Beside the bearer-checked routes, not among them: the token is what the caller lacks.
   const devTokens = deps.devTokens;
-  if (devTokens !== undefined) {
-    await app.register(
-      (api, _options, done) => {
-        devTokenRoutes(api.withTypeProvider<TypeBoxTypeProvider>(), devTokens);
-        done();
-      },
-      { prefix: '/api/v1' },
-    );
-  }
+  await app.register(
+    (api, _options, done) => {
+      const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+      signInOptionsRoute(typed, devTokens);
+      if (devTokens !== undefined) devTokenRoutes(typed, devTokens);
+      done();
+    },
+    { prefix: '/api/v1' },
+  );
   await registerWebUi(app, deps.webRoot ?? defaultWebRoot());
   return app;
 }

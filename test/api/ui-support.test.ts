@@ -197,6 +197,25 @@ describe(`POST /api/v1/dev/token on ${driver}`, () => {
     expect(all).not.toContain('eyJ');
   });
 
+  it('GET /sign-in-options offers it to this machine only, and never where it does not exist', async () => {
+    const ask = (target: ApiInstance, remoteAddress?: string, headers: object = {}) =>
+      target.inject({
+        method: 'GET',
+        url: '/api/v1/sign-in-options',
+        headers,
+        ...(remoteAddress === undefined ? {} : { remoteAddress }),
+      });
+    const local = await ask(app, '127.0.0.1');
+    expect(local.statusCode).toBe(200);
+    expect(local.json()).toEqual({ devTokens: true });
+    expect(local.headers['cache-control']).toBe('no-store');
+    expect((await ask(app, '10.1.2.3')).json()).toEqual({ devTokens: false });
+    expect((await ask(app, '127.0.0.1', { 'x-forwarded-for': '203.0.113.9' })).json()).toEqual({
+      devTokens: false,
+    });
+    expect((await ask(await appWith(), '127.0.0.1')).json()).toEqual({ devTokens: false });
+  });
+
   it('is a route that does not exist for a caller on another machine, whatever it sends', async () => {
     const missing = await appWith();
     const absent = await missing.inject({ method: 'POST', url: '/api/v1/dev/token', payload: {} });

@@ -46,3 +46,14 @@ export const DevTokenSchema = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
 });
 export type DevToken = Static<typeof DevTokenSchema>;
+
+export const SignInOptionsSchema = Type.Object(
+  {
+    devTokens: Type.Boolean({
+      description:
+        'Whether POST /api/v1/dev/token answers this caller (a development server, asked from its own machine).',
+    }),
+  },
+  { description: 'How a sign-in page may obtain a token here.' },
+);
+export type SignInOptions = Static<typeof SignInOptionsSchema>;

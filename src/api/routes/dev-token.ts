@@ -7,7 +7,7 @@ import { mintDevToken } from '../../auth/dev-token.js';
 import type { Config } from '../../config/config.js';
 import { ValidationError } from '../../domain/errors.js';
 import { errorResponses } from '../contracts/errors.js';
-import { DevTokenBodySchema, DevTokenSchema } from '../contracts/session.js';
+import { DevTokenBodySchema, DevTokenSchema, SignInOptionsSchema } from '../contracts/session.js';
 import { sendError } from '../plugins/error-handler.js';
 import type { ApiInstance } from '../types.js';
 
@@ -84,5 +84,26 @@ export function devTokenRoutes(app: ApiInstance, settings: DevTokenSettings): vo
       request.log.info({ role, tenantId: tenantId ?? null }, 'minted a development token');
       return reply.header('cache-control', 'no-store').send({ token, expiresAt });
     },
+  );
+}
+
+/**
+ * GET /api/v1/sign-in-options, no bearer: whether the development token route answers this
+ * caller, so that a sign-in page offers it without probing (and never to another machine).
+ */
+export function signInOptionsRoute(app: ApiInstance, settings: DevTokenSettings | undefined): void {
+  app.get(
+    '/sign-in-options',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'How to sign in here: whether development tokens are offered to this caller',
+        response: { 200: SignInOptionsSchema },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .send({ devTokens: settings !== undefined && isLocalRequest(request) }),
   );
 }

@@ -15,6 +15,7 @@ import type {
   RunErrorFilter,
   RunList,
   SchedulePreview,
+  SignInOptions,
   SyncStatus,
   TriggerResponse,
   UpdateProviderBody,
@@ -35,15 +36,10 @@ export function createEndpoints(client: ApiClient) {
     meWithToken: (token: string) => client.request<Me>('/me', { token }),
     devToken: (body: DevTokenBody) =>
       client.request<DevToken>('/dev/token', { method: 'POST', body, auth: false }),
-    /** Whether the development token route exists here: it refuses an empty body (400), or is absent (404). */
-    devTokenAvailable: async () => {
-      const response = await fetch(client.url('/dev/token'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      }).catch(() => null);
-      return response !== null && response.status !== 404 && response.status < 500;
-    },
+    /** Whether the development token route answers this browser (GET /sign-in-options). */
+    devTokenAvailable: async () =>
+      (await client.request<SignInOptions>('/sign-in-options', { auth: false }).catch(() => null))
+        ?.devTokens ?? false,
 
     schedulePreview: (schedule: string, timezone: string, signal?: AbortSignal) =>
       client.get<SchedulePreview>('/schedule-preview', { schedule, timezone }, signal),

@@ -29,7 +29,7 @@ import type {
   TriggerResponseSchema,
 } from '../../../src/api/contracts/runs';
 import type { SchedulePreview } from '../../../src/api/contracts/schedules';
-import type { DevToken, DevTokenBody, Me } from '../../../src/api/contracts/session';
+import type { DevToken, DevTokenBody, Me, SignInOptions } from '../../../src/api/contracts/session';
 
 export type {
   CreateProviderBody,
@@ -43,6 +43,7 @@ export type {
   Run,
   RunChange,
   RunError,
+  SignInOptions,
   RunErrorFilter,
   SchedulePreview,
   UpdateProviderBody,
