@@ -72,7 +72,7 @@ describe('sis-sync generate', () => {
     expect(report.rates).toMatchObject({ adds: 0.01, drops: 0.01, duplicateEmails: 0 });
     expect(report.changes.studentsAdded).toBeGreaterThan(0);
     expect(report.changes.usersDropped).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   it('takes mutation rates as fractions', async () => {
     const args = ['generate', '--students', '300', '--day', '1', '--json'];

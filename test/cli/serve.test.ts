@@ -27,7 +27,9 @@ describe('sis-sync serve on the embedded database', () => {
     expect(out).toContain('DEVELOPMENT key');
     expect(out).toMatch(/SIS_SYNC_DATA_DIR=\S+ node bin\/sis-sync.js token --tenant demo/);
     expect(existsSync(path.join(dataDir, 'dev-secrets.json'))).toBe(true);
-  });
+    // A first start creates the embedded database, migrates it and transpiles the sources: on a
+    // busy 2-core CI machine that has taken over 30 s.
+  }, 120_000);
 
   it('answers /healthz, /readyz, /docs and /openapi.json', async () => {
     const url = urlOf()!;
