@@ -198,7 +198,7 @@ describe(`POST /api/v1/dev/token on ${driver}`, () => {
   });
 
   it('GET /sign-in-options offers it to this machine only, and never where it does not exist', async () => {
-    const ask = (target: ApiInstance, remoteAddress?: string, headers: object = {}) =>
+    const ask = (target: ApiInstance, remoteAddress?: string, headers: Record<string, string> = {}) =>
       target.inject({
         method: 'GET',
         url: '/api/v1/sign-in-options',
