@@ -71,7 +71,13 @@ export function createWorker(options: WorkerOptions): Worker {
   const stoppedByShutdown = new Set<string>();
   let stopping = false;
   let loop: Promise<void> | undefined;
+  /** Ends the poll loop's wait early; `woken` keeps a wake that came while it was not waiting. */
   let nudge: (() => void) | undefined;
+  let woken = false;
+  const wake = () => {
+    woken = true;
+    nudge?.();
+  };
   let timers: NodeJS.Timeout[] = [];
 
   const launch = (task: RunTask): Promise<void> => {
@@ -81,7 +87,7 @@ export function createWorker(options: WorkerOptions): Worker {
       .finally(async () => {
         running.delete(task.runId);
         if (stoppedByShutdown.has(task.runId)) await noteShutdown(task.runId);
-        nudge?.();
+        wake();
       });
     running.set(task.runId, execution);
     return execution;
@@ -119,12 +125,14 @@ export function createWorker(options: WorkerOptions): Worker {
 
   const pollLoop = async () => {
     while (!stopping) {
+      woken = false;
       try {
         await takeWork();
       } catch (error) {
         log.warn({ error: safeError(error) }, 'could not take work from the queue; trying again');
       }
       if (stopping) break;
+      if (woken) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.pollIntervalMs);
         nudge = () => {
@@ -198,9 +206,7 @@ export function createWorker(options: WorkerOptions): Worker {
         'worker started',
       );
     },
-    wake() {
-      nudge?.();
-    },
+    wake,
     async runHere(task) {
       let waitingSaid = false;
       while (!stopping) {
@@ -216,7 +222,7 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     async stop() {
       stopping = true;
-      nudge?.();
+      wake();
       await loop;
       if (running.size > 0) {
         log.info({ runs: [...running.keys()] }, 'cancelling the runs in progress before shutdown');
