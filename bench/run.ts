@@ -472,7 +472,7 @@ function doc(
     'Written by `npm run bench` (bench/run.ts); rerun it to refresh this page. Each size is a district',
     'from the project generator (seed 1) synced with `sis-sync sync --csv <dir> --json` into a fresh',
     'PostgreSQL database, against psql `\\copy` of the same CSV files into bare text tables with no',
-    'indexes. "run" is the run\'s own duration from the JSON (`durationMs`, queued to finished is not',
+    'indexes. "run" is the run\'s own duration from the JSON (`durationMs`: started to finished, time in the queue not',
     'counted); "process" is the wall time of the whole command (start-up, migrations, the run, exit).',
     'Ratios and rows/s use the run time; rows are all CSV data rows of the package synced. The day-1',
     'export has about 5% of users edited, 5% of enrollments moved and 1% of users gone (under the 10%',
