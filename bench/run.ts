@@ -456,6 +456,13 @@ async function machine(baseUrl: string): Promise<string[][]> {
     ['Node', process.version],
     ['PostgreSQL', pgVersion],
     ['date', new Date().toISOString().slice(0, 10)],
+    [
+      'load average at start',
+      os
+        .loadavg()
+        .map((load) => load.toFixed(2))
+        .join(', '),
+    ],
   ];
 }
 
