@@ -13,7 +13,7 @@ export const QUEUE_SCHEMA = 'sis_sync_queue';
  * The queue on pg-boss 10 (the last major that runs on Node 20), over the database sis-sync
  * already opened: PostgreSQL's pool, or the one embedded PGlite instance. pg-boss's own workers,
  * cron and polling are not used: jobs are sent, taken and completed inside sis-sync's transactions
- * (docs/decisions/0005-queue-and-schedules.md says why).
+ * (docs/decisions/0005-queue-slots-and-schedules.md says why).
  */
 export function createPgBossQueue(handle: DatabaseHandle, logger: Logger): JobQueue {
   const boss = new PgBoss({
