@@ -1,12 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 import { driver } from '../support/database.js';
-import { logFileFor } from '../support/logger.js';
+import {
+  DEMO_INTEGRATIONS as NAMES,
+  SIGN_IN,
+  signInOf,
+  startDemo,
+  stopDemo,
+  type Demo,
+} from '../support/demo.js';
 
 /*
  * `sis-sync demo` as a newcomer runs it: one command, then the printed link. Its four providers
@@ -15,66 +20,7 @@ import { logFileFor } from '../support/logger.js';
  * embedded database whatever the suite's driver, so it runs once, with PGlite.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TIMEOUT = 180_000;
-const SIGN_IN = /^Sign in: (http:\/\/localhost:\d+)\/integrations\/sis\/#token=(\S+)$/m;
-const NAMES = ['Clever (demo)', 'ClassLink (demo)', 'OneRoster API (demo)', 'OneRoster CSV over SFTP (demo)'];
-
-interface Demo {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-}
-
-/**
- * Starts `sis-sync demo` from the sources, like test/support/cli.ts does, but its stdout goes to
- * the suite's log folder with the sign-in token cut out: the token is the command's product, and
- * the log scan rightly fails on any bearer token it finds. Everything else it prints is scanned.
- */
-function startDemo(args: string[], env: Record<string, string>): Demo {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'demo', ...args],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'debug', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const log = logFileFor('cli-demo');
-  let stdout = '';
-  let stderr = '';
-  let pending = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) appendFileSync(log, `${line.replace(/#token=\S+/, '#token=[cut]')}\n`);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    appendFileSync(log, chunk);
-  });
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
-
-async function signInOf(demo: Demo): Promise<{ url: string; token: string }> {
-  const started = Date.now();
-  for (;;) {
-    const match = SIGN_IN.exec(demo.stdout());
-    if (match !== null) return { url: match[1]!, token: match[2]! };
-    if (demo.child.exitCode !== null) throw new Error(`demo exited early:\n${demo.stderr()}${demo.stdout()}`);
-    if (Date.now() - started > TIMEOUT) throw new Error(`no sign-in line yet:\n${demo.stdout()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function stop(demo: Demo): Promise<number | null> {
-  demo.child.kill('SIGTERM');
-  if (demo.child.exitCode === null) await new Promise((resolve) => demo.child.on('close', resolve));
-  return demo.child.exitCode;
-}
 
 interface ProviderBody {
   id: string;
@@ -183,7 +129,7 @@ describe.skipIf(driver === 'postgres')('sis-sync demo', () => {
       expect(withoutSignIn + demo.stderr()).not.toContain(token.slice(0, 40));
       expect(withoutSignIn).toContain('Ctrl-C stops everything');
 
-      expect(await stop(demo)).toBe(0);
+      expect(await stopDemo(demo)).toBe(0);
       expect(demo.stdout()).toContain('SIGTERM: stopping');
     },
   );
@@ -209,7 +155,7 @@ describe.skipIf(driver === 'postgres')('sis-sync demo', () => {
       );
 
       expect(await syncAll(call, providers)).toEqual(allSucceeded);
-      expect(await stop(demo)).toBe(0);
+      expect(await stopDemo(demo)).toBe(0);
     },
   );
 });

@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 import { driver } from '../support/database.js';
-import { logFileFor } from '../support/logger.js';
+import { signInOf, startDemo, stopDemo, type Demo } from '../support/demo.js';
 import { apiAs, gone, launchBrowser, newContext, screenshot, visible } from './support.js';
 
 /*
@@ -16,9 +14,7 @@ import { apiAs, gone, launchBrowser, newContext, screenshot, visible } from './s
  * embedded database whatever the suite's driver: once, on the PGlite pass.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TIMEOUT = 180_000;
-const SIGN_IN = /^Sign in: (http:\/\/localhost:\d+)\/integrations\/sis\/#token=(\S+)$/m;
 /** The demo's integrations, each with the name of its type as the list shows it. */
 const INTEGRATIONS = [
   ['Clever (demo)', 'Clever'],
@@ -27,62 +23,6 @@ const INTEGRATIONS = [
   ['OneRoster CSV over SFTP (demo)', 'OneRoster CSV'],
 ] as const;
 const NAMES = INTEGRATIONS.map(([name]) => name);
-
-interface Demo {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-}
-
-/**
- * `sis-sync demo` from the sources, as test/cli/demo.test.ts starts it: its output goes to the
- * suite's log folder for the secret scan, with the sign-in token cut out (the token is what the
- * command prints for the person; the scan rightly fails on any bearer token it finds).
- */
-function startDemo(args: string[], env: Record<string, string>): Demo {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'demo', ...args],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'debug', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const log = logFileFor('e2e-demo');
-  let stdout = '';
-  let stderr = '';
-  let pending = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) appendFileSync(log, `${line.replace(/#token=\S+/, '#token=[cut]')}\n`);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    appendFileSync(log, chunk);
-  });
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
-
-async function signInOf(demo: Demo): Promise<{ url: string; token: string; link: string }> {
-  const started = Date.now();
-  for (;;) {
-    const match = SIGN_IN.exec(demo.stdout());
-    if (match !== null) return { url: match[1]!, token: match[2]!, link: match[0].slice('Sign in: '.length) };
-    if (demo.child.exitCode !== null) throw new Error(`demo exited early:\n${demo.stderr()}${demo.stdout()}`);
-    if (Date.now() - started > TIMEOUT) throw new Error(`no sign-in line yet:\n${demo.stdout()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function stop(demo: Demo): Promise<number | null> {
-  demo.child.kill('SIGTERM');
-  if (demo.child.exitCode === null) await new Promise((resolve) => demo.child.on('close', resolve));
-  return demo.child.exitCode;
-}
 
 describe.skipIf(driver !== 'pglite')('sis-sync demo in a browser', () => {
   let demo: Demo | undefined;
@@ -98,7 +38,7 @@ describe.skipIf(driver !== 'pglite')('sis-sync demo in a browser', () => {
     { timeout: TIMEOUT * 2 },
     async () => {
       const dataDir = mkdtempSync(path.join(inject('workDir'), 'e2e-demo-'));
-      demo = startDemo(['--students', '40'], { SIS_SYNC_DATA_DIR: dataDir, PORT: '0' });
+      demo = startDemo(['--students', '40'], { SIS_SYNC_DATA_DIR: dataDir, PORT: '0' }, 'e2e-demo');
       const { url, token, link } = await signInOf(demo);
 
       browser = await launchBrowser();
@@ -160,7 +100,7 @@ describe.skipIf(driver !== 'pglite')('sis-sync demo in a browser', () => {
 
       await browser.close();
       browser = undefined;
-      expect(await stop(demo)).toBe(0);
+      expect(await stopDemo(demo)).toBe(0);
       expect(demo.stdout()).toContain('SIGTERM: stopping');
     },
   );
