@@ -1,10 +1,13 @@
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import * as schema from './schema/index.js';
@@ -44,6 +47,13 @@ export interface DatabaseHandle {
    * Without parameters the text may hold several statements.
    */
   executeSql(text: string, values?: unknown[]): Promise<unknown>;
+  /**
+   * Bulk-loads rows in COPY's text format: `into` is `table (column, ...)`, `chunks` yields whole
+   * lines. PostgreSQL streams them through one COPY on its own connection, pulling the next chunk
+   * only as fast as the server takes them; the embedded database takes them a few megabytes at a
+   * time. Not atomic on the embedded database: a failing source may leave the blobs before it.
+   */
+  copyFrom(into: string, chunks: AsyncIterable<string>): Promise<void>;
   /** Embedded database only: a tarball of its data folder (a backup; tests start from one). */
   dump?: () => Promise<Blob>;
   close(): Promise<void>;
@@ -105,9 +115,23 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Da
       }
     },
     executeSql: (text, values) => pool.query(text, values),
+    async copyFrom(into, chunks) {
+      const client = await pool.connect();
+      try {
+        await pipeline(Readable.from(chunks), client.query(copyFromStdin(`COPY ${into} FROM STDIN`)));
+        client.release();
+      } catch (error) {
+        // A COPY cut short may leave the connection mid-protocol: never hand it out again.
+        client.release(error as Error);
+        throw error;
+      }
+    },
     close: () => pool.end(),
   };
 }
+
+/** The embedded database copies in blobs of about this many characters (memory stays bounded). */
+const PGLITE_COPY_BLOB_CHARS = 8 * 1024 * 1024;
 
 async function openPglite(
   target: Extract<DatabaseTarget, { kind: 'pglite' }>,
@@ -146,6 +170,23 @@ async function openPglite(
       if (values !== undefined && values.length > 0) return client.query(text, values);
       const results = await client.exec(text);
       return results.length === 1 ? results[0] : results;
+    },
+    async copyFrom(into, chunks) {
+      let pending: string[] = [];
+      let size = 0;
+      const flush = async () => {
+        if (size === 0) return;
+        const blob = new Blob(pending);
+        pending = [];
+        size = 0;
+        await client.query(`COPY ${into} FROM '/dev/blob'`, [], { blob });
+      };
+      for await (const chunk of chunks) {
+        pending.push(chunk);
+        size += chunk.length;
+        if (size >= PGLITE_COPY_BLOB_CHARS) await flush();
+      }
+      await flush();
     },
     dump: async () => client.dumpDataDir('none'),
     async close() {

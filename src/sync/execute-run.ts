@@ -24,7 +24,8 @@ import {
 import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
 import { prepareRun } from './load/prepare.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
-import { stageBatch } from './stage/staging-writer.js';
+import { stopwatch, withLoadTimes, type RunTimings } from './run-timings.js';
+import { stagingCopyTarget, stagingLines } from './stage/staging-writer.js';
 
 export interface SyncEngineDeps {
   handle: DatabaseHandle;
@@ -74,7 +75,9 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
     await cancellation();
     const provider = await deps.loadProvider(run.providerId);
     if (provider === undefined) throw new ConnectorError('not_found', 'the provider was deleted');
+    const clock = stopwatch();
     const extraction = await extract(deps, started, provider, cancellation, log);
+    const extractMs = clock.lap();
     await updateRun(db, runId, { phase: 'preparing' });
     await db.transaction((tx) =>
       prepareRun(sqlSessionOf(tx), {
@@ -90,6 +93,12 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
         ),
       }),
     );
+    const timings: RunTimings = {
+      extractMs,
+      prepareMs: clock.lap(),
+      loadMs: 0,
+      entities: extraction.timings,
+    };
     const plan: HeldPlan = {
       scopes: scopesOf(extraction.modes, extraction.incomplete),
       pulled: extraction.pulled,
@@ -99,6 +108,7 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
       maxDeactivationRatio: provider.row.maxDeactivationRatio,
       preview: run.dryRun,
       cancellation,
+      timings,
     });
   } catch (error) {
     return fail(deps, runId, error, log);
@@ -115,10 +125,13 @@ export async function applyApprovedRun(deps: SyncEngineDeps, runId: string): Pro
   try {
     const plan = (run.heldReason as { plan?: HeldPlan } | null)?.plan;
     if (plan === undefined) throw new Error('the held run has no load plan');
+    // Extraction and preparation happened before the hold; their times stay as they were.
+    const held = (run.progress as { timings?: RunTimings } | null)?.timings;
     return await load(deps, run, plan, {
       maxDeactivationRatio: null,
       preview: false,
       cancellation: cancellationCheck(deps, runId),
+      timings: held ?? { extractMs: 0, prepareMs: 0, loadMs: 0, entities: {} },
     });
   } catch (error) {
     return fail(deps, runId, error, log);
@@ -129,6 +142,7 @@ interface Extraction {
   modes: Record<EntityType, ExtractMode>;
   pulled: EntityType[];
   incomplete: EntityType[];
+  timings: RunTimings['entities'];
 }
 
 async function extract(
@@ -149,7 +163,7 @@ async function extract(
   const target = { runId: run.id, tenantId: run.tenantId, providerId: run.providerId };
   const staged: Partial<Record<EntityType, number>> = {};
   const incomplete = new Map<EntityType, IncompleteEntity[]>();
-  const stagingSession = sqlSessionOf(db);
+  const timings: RunTimings['entities'] = {};
   try {
     await updateRun(db, run.id, { sourceInfo: { ...session.sourceInfo, modes: session.modes } });
     await insertRunErrors(
@@ -159,25 +173,33 @@ async function extract(
     let lastProgress = 0;
     for (const entity of ENTITY_TYPES) {
       if (session.modes[entity] === 'absent') continue;
+      const clock = stopwatch();
       staged[entity] = 0;
       const onIncomplete = (problem: IncompleteEntity) => {
         incomplete.set(entity, [...(incomplete.get(entity) ?? []), problem]);
       };
-      for await (const batch of session.extract(entity, onIncomplete)) {
-        await cancellation();
-        const written = await stageBatch(stagingSession, target, entity, batch.records, batch.errors);
-        staged[entity] = (staged[entity] ?? 0) + written.staged + written.invalid;
-        if (batch.errors.length > 0) {
-          await insertRunErrors(
-            db,
-            batch.errors.map((e) => toRunError(run, entity, e)),
-          );
-        }
-        if (Date.now() - lastProgress > 1000) {
-          lastProgress = Date.now();
-          await updateRun(db, run.id, { progress: { phase: 'extracting', entity, staged } });
+      // The connector's batches become COPY lines; the database takes them while the next batch
+      // is read (on PostgreSQL), and pulls no faster than it writes.
+      async function* lines(): AsyncGenerator<string> {
+        for await (const batch of session.extract(entity, onIncomplete)) {
+          await cancellation();
+          const written = stagingLines(target, entity, batch.records, batch.errors);
+          staged[entity] = (staged[entity] ?? 0) + written.staged + written.invalid;
+          if (batch.errors.length > 0) {
+            await insertRunErrors(
+              db,
+              batch.errors.map((e) => toRunError(run, entity, e)),
+            );
+          }
+          if (written.text !== '') yield written.text;
+          if (Date.now() - lastProgress > 1000) {
+            lastProgress = Date.now();
+            await updateRun(db, run.id, { progress: { phase: 'extracting', entity, staged } });
+          }
         }
       }
+      await deps.handle.copyFrom(stagingCopyTarget(entity), lines());
+      timings[entity] = { extractMs: clock.lap() };
     }
   } catch (error) {
     abort.abort();
@@ -212,6 +234,7 @@ async function extract(
     modes: session.modes,
     pulled: ENTITY_TYPES.filter((e) => session.modes[e] !== 'absent'),
     incomplete: [...incomplete.keys()],
+    timings,
   };
 }
 
@@ -260,10 +283,17 @@ async function load(
   deps: SyncEngineDeps,
   run: RunRow,
   plan: HeldPlan,
-  options: { maxDeactivationRatio: number | null; preview: boolean; cancellation: () => Promise<void> },
+  options: {
+    maxDeactivationRatio: number | null;
+    preview: boolean;
+    cancellation: () => Promise<void>;
+    timings: RunTimings;
+  },
 ): Promise<RunRow | undefined> {
   const { db } = deps.handle;
   await updateRun(db, run.id, { phase: options.preview ? 'previewing' : 'loading' });
+  const clock = stopwatch();
+  const timingsOf = (outcome: LoadOutcome) => withLoadTimes(options.timings, clock.lap(), outcome.loadMs);
   const errors = await tallyErrors(deps, run.id);
   const status = finalStatus({ errors, incomplete: plan.incomplete, pulled: plan.pulled });
   const statsOf = (outcome: LoadOutcome): RunStats => withErrors(outcome.stats, errors, plan.pulled);
@@ -274,7 +304,7 @@ async function load(
       stats: withErrors({}, errors, plan.pulled),
       errorCode: 'incomplete_pull',
       errorMessage: `every entity of the pull was incomplete (${plan.incomplete.join(', ')}); nothing was applied`,
-      progress: { phase: 'done' },
+      progress: { phase: 'done', timings: options.timings },
       phase: 'done',
       finishedAt: new Date(),
     });
@@ -300,7 +330,7 @@ async function load(
       await replaceRunChanges(tx, run.id, changeRows(applied));
       const finished = await transitionRun(tx, run.id, 'IN_PROGRESS', status, {
         stats: statsOf(applied),
-        progress: { phase: 'done', changesTruncated: applied.truncated },
+        progress: { phase: 'done', changesTruncated: applied.truncated, timings: timingsOf(applied) },
         phase: 'done',
         finishedAt: new Date(),
       });
@@ -309,19 +339,25 @@ async function load(
   });
   if (outcome.applied) return findRun(db, run.id);
   // Nothing was applied: a dry run, or a held run. Keep what it would have done, for review.
+  const timings = timingsOf(outcome);
   await replaceRunChanges(db, run.id, changeRows(outcome));
   if (outcome.held.length > 0 && !options.preview) {
     return transitionRun(db, run.id, 'IN_PROGRESS', 'HELD', {
       stats: statsOf(outcome),
       heldReason: { entities: outcome.held, plan },
-      progress: { phase: 'held', changesTruncated: outcome.truncated },
+      progress: { phase: 'held', changesTruncated: outcome.truncated, timings },
       phase: 'held',
     });
   }
   return transitionRun(db, run.id, 'IN_PROGRESS', status, {
     stats: statsOf(outcome),
     heldReason: outcome.held.length > 0 ? { entities: outcome.held, plan } : null,
-    progress: { phase: 'done', changesTruncated: outcome.truncated, wouldHold: outcome.held.length > 0 },
+    progress: {
+      phase: 'done',
+      changesTruncated: outcome.truncated,
+      wouldHold: outcome.held.length > 0,
+      timings,
+    },
     phase: 'done',
     finishedAt: new Date(),
   });

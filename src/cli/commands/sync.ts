@@ -16,6 +16,7 @@ import { TENANT_ID_PATTERN, type Principal } from '../../domain/roles.js';
 import type { RunStatus } from '../../domain/run-status.js';
 import { createLogger } from '../../lib/logger.js';
 import { findRun, listRunErrors, requestCancel, type RunRow } from '../../repositories/runs-repository.js';
+import type { RunTimings } from '../../sync/run-timings.js';
 
 interface SyncOptions {
   csv?: string;
@@ -246,6 +247,7 @@ function summary(run: RunRow) {
         ? null
         : run.finishedAt.getTime() - run.startedAt.getTime(),
     stats: run.stats,
+    timings: (run.progress as { timings?: RunTimings } | null)?.timings ?? null,
     incompleteEntities: run.incompleteEntities,
     heldReason:
       run.heldReason === null ? null : { entities: (run.heldReason as { entities?: unknown }).entities },

@@ -3,7 +3,6 @@ import {
   boolean,
   check,
   date,
-  foreignKey,
   index,
   integer,
   jsonb,
@@ -15,8 +14,6 @@ import {
 
 import { ENTITY_TYPES, MATCH_RULES } from '../../domain/entity.js';
 import { createdAt, instant, rosterColumns, sqlList, updatedAt } from './columns.js';
-import { sisProviders } from './providers.js';
-import { tenants } from './tenancy.js';
 
 /*
  * The canonical roster. Every table leads with tenant_id in its keys and every foreign key
@@ -36,10 +33,7 @@ export const schools = pgTable(
     orgType: text('org_type').notNull().default('school'),
     parentId: uuid('parent_id'),
   },
-  (t) => [
-    primaryKey({ name: 'schools_pk', columns: [t.tenantId, t.id] }),
-    foreignKey({ name: 'schools_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
-  ],
+  (t) => [primaryKey({ name: 'schools_pk', columns: [t.tenantId, t.id] })],
 );
 
 export const terms = pgTable(
@@ -54,10 +48,7 @@ export const terms = pgTable(
     schoolYear: integer('school_year'),
     parentId: uuid('parent_id'),
   },
-  (t) => [
-    primaryKey({ name: 'terms_pk', columns: [t.tenantId, t.id] }),
-    foreignKey({ name: 'terms_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
-  ],
+  (t) => [primaryKey({ name: 'terms_pk', columns: [t.tenantId, t.id] })],
 );
 
 export const courses = pgTable(
@@ -81,15 +72,7 @@ export const courses = pgTable(
     schoolId: uuid('school_id'),
     schoolYearTermId: uuid('school_year_term_id'),
   },
-  (t) => [
-    primaryKey({ name: 'courses_pk', columns: [t.tenantId, t.id] }),
-    foreignKey({ name: 'courses_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
-    foreignKey({
-      name: 'courses_school_fk',
-      columns: [t.tenantId, t.schoolId],
-      foreignColumns: [schools.tenantId, schools.id],
-    }),
-  ],
+  (t) => [primaryKey({ name: 'courses_pk', columns: [t.tenantId, t.id] })],
 );
 
 export const classes = pgTable(
@@ -126,17 +109,6 @@ export const classes = pgTable(
   },
   (t) => [
     primaryKey({ name: 'classes_pk', columns: [t.tenantId, t.id] }),
-    foreignKey({ name: 'classes_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
-    foreignKey({
-      name: 'classes_course_fk',
-      columns: [t.tenantId, t.courseId],
-      foreignColumns: [courses.tenantId, courses.id],
-    }),
-    foreignKey({
-      name: 'classes_school_fk',
-      columns: [t.tenantId, t.schoolId],
-      foreignColumns: [schools.tenantId, schools.id],
-    }),
     index('classes_school_idx').on(t.tenantId, t.schoolId),
   ],
 );
@@ -176,7 +148,6 @@ export const users = pgTable(
   },
   (t) => [
     primaryKey({ name: 'users_pk', columns: [t.tenantId, t.id] }),
-    foreignKey({ name: 'users_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
     // Matching looks users up by trimmed, case-folded email and by student number.
     index('users_email_idx').on(t.tenantId, sql`lower(btrim(${t.email}))`),
     index('users_identifier_idx').on(t.tenantId, t.identifier),
@@ -199,17 +170,6 @@ export const enrollments = pgTable(
   },
   (t) => [
     primaryKey({ name: 'enrollments_pk', columns: [t.tenantId, t.id] }),
-    foreignKey({ name: 'enrollments_tenant_fk', columns: [t.tenantId], foreignColumns: [tenants.id] }),
-    foreignKey({
-      name: 'enrollments_class_fk',
-      columns: [t.tenantId, t.classId],
-      foreignColumns: [classes.tenantId, classes.id],
-    }),
-    foreignKey({
-      name: 'enrollments_user_fk',
-      columns: [t.tenantId, t.userId],
-      foreignColumns: [users.tenantId, users.id],
-    }),
     index('enrollments_class_idx').on(t.tenantId, t.classId),
     index('enrollments_user_idx').on(t.tenantId, t.userId),
   ],
@@ -228,19 +188,7 @@ export const userRelationships = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    primaryKey({ name: 'user_relationships_pk', columns: [t.tenantId, t.userId, t.relatedUserId] }),
-    foreignKey({
-      name: 'user_relationships_user_fk',
-      columns: [t.tenantId, t.userId],
-      foreignColumns: [users.tenantId, users.id],
-    }),
-    foreignKey({
-      name: 'user_relationships_related_fk',
-      columns: [t.tenantId, t.relatedUserId],
-      foreignColumns: [users.tenantId, users.id],
-    }),
-  ],
+  (t) => [primaryKey({ name: 'user_relationships_pk', columns: [t.tenantId, t.userId, t.relatedUserId] })],
 );
 
 /**
@@ -252,9 +200,7 @@ export const sisExternalLinks = pgTable(
   'sis_external_links',
   {
     tenantId: text('tenant_id').notNull(),
-    providerId: uuid('provider_id')
-      .notNull()
-      .references(() => sisProviders.id),
+    providerId: uuid('provider_id').notNull(),
     entityType: text('entity_type').notNull(),
     externalId: text('external_id').notNull(),
     entityId: uuid('entity_id').notNull(),

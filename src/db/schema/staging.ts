@@ -12,7 +12,6 @@ import {
 } from 'drizzle-orm/pg-core';
 
 import { createdAt } from './columns.js';
-import { sisSyncRuns } from './runs.js';
 
 /**
  * Staging: what one run read from its provider, before load. Keyed by run id, with the
@@ -23,9 +22,7 @@ import { sisSyncRuns } from './runs.js';
  * record was malformed) but are not applied.
  */
 const stagingColumns = () => ({
-  runId: uuid('run_id')
-    .notNull()
-    .references(() => sisSyncRuns.id, { onDelete: 'cascade' }),
+  runId: uuid('run_id').notNull(),
   tenantId: text('tenant_id').notNull(),
   providerId: uuid('provider_id').notNull(),
   externalId: text('external_id').notNull(),

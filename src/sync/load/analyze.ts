@@ -11,7 +11,7 @@ import type { SqlSession } from '../../db/client.js';
  * Inside a transaction ANALYZE holds each table's SHARE UPDATE EXCLUSIVE lock until commit, and
  * that lock conflicts only with itself: the loads of two providers take turns on a table, and to
  * never deadlock every run asks in one order: staging tables, then `sis_external_links`, then the
- * canonical tables in entity order.
+ * canonical tables in entity order. A table may name the columns to sample (`t (a, b)`).
  */
 export async function refreshStatistics(session: SqlSession, tables: readonly string[]): Promise<void> {
   if (tables.length === 0) return;

@@ -67,7 +67,7 @@ export async function loadEntity(
      SELECT r.external_id, r.content_hash,
             l.entity_id AS link_id,
             ${entity === 'users' ? 'r.matched_by' : 'NULL::text'} AS matched_by,
-            coalesce(l.entity_id, ${matched}, gen_random_uuid()) AS target_id,
+            coalesce(l.entity_id, ${matched}, sis_uuid_v7()) AS target_id,
             CASE
               WHEN c.id IS NULL THEN 'created'
               WHEN NOT c.active OR (l.entity_id IS NOT NULL AND NOT l.active) THEN 'reactivated'
@@ -215,18 +215,23 @@ async function deactivate(
   await tx.query(`CREATE TEMP TABLE gone_${entity} (entity_id uuid, external_id text) ON COMMIT DROP`);
   await tx.query(`CREATE TEMP TABLE deactivated_${entity} (id uuid, external_id text) ON COMMIT DROP`);
   if (scope === 'none') return { removing: 0, deactivated: 0 };
-  const missing =
+  // What goes, as one set: ids the snapshot lacks (an anti-join) and ids tombstoned (a join). Kept
+  // apart from the UPDATE so that neither test becomes a subquery run once per link.
+  const lacking =
     scope === 'snapshot'
-      ? `NOT EXISTS (SELECT 1 FROM ${staging} s WHERE s.run_id = $1 AND s.external_id = l.external_id AND s.status = 'active') OR`
+      ? `SELECT l.external_id FROM sis_external_links l
+         WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
+           AND NOT EXISTS (SELECT 1 FROM ${staging} s WHERE s.run_id = $1 AND s.external_id = l.external_id
+                           AND s.status = 'active')
+         UNION `
       : '';
   await tx.query(
     `WITH g AS (
        UPDATE sis_external_links l
        SET active = false, removed_at = now(), missing_runs = l.missing_runs + 1, updated_at = now()
+       FROM (${lacking}SELECT s.external_id FROM ${staging} s WHERE s.run_id = $1 AND s.status = 'tobedeleted') x
        WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
-         AND (${missing}
-              EXISTS (SELECT 1 FROM ${staging} s WHERE s.run_id = $1 AND s.external_id = l.external_id
-                      AND s.status = 'tobedeleted'))
+         AND l.external_id = x.external_id
        RETURNING l.entity_id, l.external_id
      )
      INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g`,

@@ -20,6 +20,8 @@ export interface LoadOutcome {
   changes: LoadedChange[];
   truncated: EntityType[];
   applied: boolean;
+  /** Milliseconds each entity's load took. */
+  loadMs: Partial<Record<EntityType, number>>;
 }
 
 export interface LoadOptions {
@@ -55,12 +57,21 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
   try {
     return await db.transaction(async (drizzleTx) => {
       const tx = sqlSessionOf(drizzleTx);
-      const outcome: LoadOutcome = { stats: {}, held: [], changes: [], truncated: [], applied: false };
+      const outcome: LoadOutcome = {
+        stats: {},
+        held: [],
+        changes: [],
+        truncated: [],
+        applied: false,
+        loadMs: {},
+      };
       for (const entity of ENTITY_TYPES) {
         const scope = options.scopes[entity];
         if (scope === undefined) continue;
         await options.throwIfCancelled(drizzleTx);
+        const started = performance.now();
         const result = await loadEntity(tx, options.ctx, entity, scope, options.changeCap);
+        outcome.loadMs[entity] = Math.round(performance.now() - started);
         outcome.stats[entity] = result.stats;
         outcome.changes.push(...result.changes);
         if (result.changesTruncated) outcome.truncated.push(entity);

@@ -30,7 +30,11 @@ const ERROR_COLUMNS =
 export async function prepareRun(session: SqlSession, ctx: PrepareContext): Promise<void> {
   const present = ENTITY_TYPES.filter((e) => ctx.present.has(e));
   await refreshStatistics(session, [
-    ...present.map((e) => STAGING[e].table),
+    // Not the JSON columns: no plan reads their statistics, and sampling them means detoasting.
+    ...present.map(
+      (e) =>
+        `${STAGING[e].table} (run_id, external_id, status, invalid${STAGING[e].columns.map((c) => `, ${c.column}`).join('')})`,
+    ),
     'sis_external_links',
     ...present.map((e) => CANONICAL[e].table),
   ]);
@@ -79,20 +83,24 @@ async function flagDuplicates(session: SqlSession, ctx: PrepareContext, entity: 
  * A reference resolves when the target is in this pull and valid, or already known (an active
  * link) and not going away: not tombstoned (unless its entity is incomplete, and so takes nothing
  * away), and either its entity is not a complete snapshot here or it is present in it (an invalid
- * row still counts as present).
+ * row still counts as present). Built as a table of ids right before each check, since the checks
+ * before it may have made rows of the target invalid, so that the check is one anti-join.
  */
-function resolvable(ctx: PrepareContext, target: EntityType, idExpr: string): string {
+async function createResolvable(session: SqlSession, ctx: PrepareContext, target: EntityType): Promise<void> {
   const table = STAGING[target].table;
-  const complete = ctx.completeSnapshots.has(target);
-  const tombstonesApply = !ctx.incomplete.has(target);
-  return `(
-    EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr}
-            AND t.status = 'active' AND NOT t.invalid)
-    OR (EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = $2 AND l.provider_id = $3
-                AND l.entity_type = '${target}' AND l.external_id = ${idExpr} AND l.active)
-        ${tombstonesApply ? `AND NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr} AND t.status = 'tobedeleted')` : ''}
-        ${complete ? `AND EXISTS (SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = ${idExpr} AND t.status = 'active')` : ''})
-  )`;
+  const staged = (status: string) =>
+    `(SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = l.external_id AND t.status = '${status}')`;
+  await session.query(
+    `CREATE TEMP TABLE resolvable ON COMMIT DROP AS
+     SELECT t.external_id FROM ${table} t WHERE t.run_id = $1 AND t.status = 'active' AND NOT t.invalid
+     UNION
+     SELECT l.external_id FROM sis_external_links l
+     WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${target}' AND l.active
+       ${ctx.incomplete.has(target) ? '' : `AND NOT EXISTS ${staged('tobedeleted')}`}
+       ${ctx.completeSnapshots.has(target) ? `AND EXISTS ${staged('active')}` : ''}`,
+    params(ctx),
+  );
+  await refreshStatistics(session, ['resolvable']);
 }
 
 async function checkReference(
@@ -103,25 +111,27 @@ async function checkReference(
 ): Promise<void> {
   const table = STAGING[entity].table;
   const target = SINGULAR[reference.target];
+  await createResolvable(session, ctx, reference.target);
   // Scalar: the one id. List: every id that does not resolve, and whether any did.
   const dangling = reference.list
     ? `SELECT r.external_id, r.source_file, r.source_line, r.source_page,
-              array_agg(x.id ORDER BY x.n) FILTER (WHERE NOT ${resolvable(ctx, reference.target, 'x.id')}) AS missing,
+              array_agg(x.id ORDER BY x.n) FILTER (WHERE v.external_id IS NULL) AS missing,
               count(*) AS total
        FROM ${table} r CROSS JOIN LATERAL unnest(r.${reference.column}) WITH ORDINALITY AS x(id, n)
+       LEFT JOIN resolvable v ON v.external_id = x.id
        WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid
        GROUP BY r.external_id, r.source_file, r.source_line, r.source_page`
     : `SELECT r.external_id, r.source_file, r.source_line, r.source_page,
               ARRAY[r.${reference.column}] AS missing, 1::bigint AS total
        FROM ${table} r
        WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid AND r.${reference.column} IS NOT NULL
-         AND NOT ${resolvable(ctx, reference.target, `r.${reference.column}`)}`;
+         AND NOT EXISTS (SELECT 1 FROM resolvable v WHERE v.external_id = r.${reference.column})`;
   // A required list is broken only when nothing in it resolves; otherwise the unknown ids are dropped.
   const fatal = reference.required ? 'cardinality(d.missing) = d.total' : 'false';
   await session.query(
     `CREATE TEMP TABLE dangling ON COMMIT DROP AS
        SELECT * FROM (${dangling}) d WHERE cardinality(d.missing) > 0`,
-    params(ctx),
+    [ctx.runId],
   );
   await session.query(
     `INSERT INTO sis_sync_run_errors (${ERROR_COLUMNS})
@@ -146,6 +156,7 @@ async function checkReference(
     );
   }
   await session.query('DROP TABLE dangling');
+  await session.query('DROP TABLE resolvable');
 }
 
 /**

@@ -3,33 +3,20 @@ import type { EntityRecordMap } from '../../domain/records.js';
 
 /**
  * The typed columns each staging table keeps beside the record's JSON: the references and match
- * keys that load joins on. `type` is the SQL array type the values are sent as.
+ * keys that load joins on, as `text` or `text[]` (`list`).
  */
-export interface StagingColumn<E extends EntityType> {
-  column: string;
-  type: 'text' | 'jsonb';
-  value(data: EntityRecordMap[E]): string | null;
-  /** For jsonb-sent lists: how to turn the jsonb into the column's type. */
-  cast?: string;
-}
+export type StagingColumn<E extends EntityType> =
+  | { column: string; type: 'text'; value(data: EntityRecordMap[E]): string | null }
+  | { column: string; type: 'list'; value(data: EntityRecordMap[E]): readonly string[] };
 
 const text = <E extends EntityType>(
   column: string,
   value: (d: EntityRecordMap[E]) => string | null,
-): StagingColumn<E> => ({
-  column,
-  type: 'text',
-  value,
-});
+): StagingColumn<E> => ({ column, type: 'text', value });
 const textList = <E extends EntityType>(
   column: string,
-  value: (d: EntityRecordMap[E]) => string[],
-): StagingColumn<E> => ({
-  column,
-  type: 'jsonb',
-  value: (d) => JSON.stringify(value(d) ?? []),
-  cast: 'ARRAY(SELECT jsonb_array_elements_text(%s))',
-});
+  value: (d: EntityRecordMap[E]) => readonly string[],
+): StagingColumn<E> => ({ column, type: 'list', value });
 
 export const STAGING: { [E in EntityType]: { table: string; columns: StagingColumn<E>[] } } = {
   schools: { table: 'sis_raw_schools', columns: [text('parent_external_id', (d) => d.parentExternalId)] },

@@ -1,8 +1,14 @@
-import type { SqlSession } from '../../db/client.js';
 import type { EntityType } from '../../domain/entity.js';
 import type { ExtractedRecord, RecordError } from '../../domain/records.js';
 import { contentHash } from '../../lib/content-hash.js';
 import { STAGING } from './staging-columns.js';
+
+/*
+ * Staging rows in PostgreSQL's COPY text format: one line per row, columns separated by tabs,
+ * `\N` for NULL, backslash escapes for backslash, tab, line feed and carriage return. Lists are
+ * array literals with every element quoted. The lines go to `DatabaseHandle.copyFrom`, so a
+ * package streams into staging without a statement per batch.
+ */
 
 export interface StagingTarget {
   runId: string;
@@ -10,98 +16,88 @@ export interface StagingTarget {
   providerId: string;
 }
 
-interface StagedRow {
-  externalId: string;
-  status: 'active' | 'tobedeleted';
-  hash: string;
-  data: string;
-  raw: string | null;
-  invalid: boolean;
-  file: string | null;
-  line: number | null;
-  page: string | null;
-  typed: (string | null)[];
+/** `table (columns)` for the COPY of an entity's staging rows, in the order `stagingLines` writes. */
+export function stagingCopyTarget(entity: EntityType): string {
+  const spec = STAGING[entity];
+  const columns = [
+    'run_id',
+    'tenant_id',
+    'provider_id',
+    'external_id',
+    'status',
+    'content_hash',
+    'data',
+    'raw',
+    'invalid',
+    'source_file',
+    'source_line',
+    'source_page',
+    ...spec.columns.map((c) => c.column),
+  ];
+  return `${spec.table} (${columns.join(', ')})`;
 }
 
 /**
- * Writes extracted records into the run's staging tables, many rows per statement (arrays
- * unnested server-side: no statement per row, no parameter limit). A record that failed
- * validation but has an id is staged as `invalid`: present, so not deactivated, but not applied.
+ * The staging lines of one batch. A record that failed validation but has an id is staged once as
+ * `invalid` (however many errors it has): present, so not deactivated, but not applied.
  */
-export async function stageBatch<E extends EntityType>(
-  session: SqlSession,
+export function stagingLines<E extends EntityType>(
   target: StagingTarget,
   entity: E,
   records: readonly ExtractedRecord<E>[],
   errors: readonly RecordError[],
-): Promise<{ staged: number; invalid: number }> {
+): { text: string; staged: number; invalid: number } {
   const spec = STAGING[entity];
-  const rows: StagedRow[] = records.map((r) => ({
-    externalId: r.externalId,
-    status: r.deleted ? 'tobedeleted' : 'active',
-    hash: r.deleted ? '' : contentHash(r.data),
-    data: JSON.stringify(r.data),
-    raw: r.raw === null ? null : JSON.stringify(r.raw),
-    invalid: false,
-    file: r.source.file ?? null,
-    line: r.source.line ?? null,
-    page: r.source.page ?? null,
-    typed: r.deleted
-      ? spec.columns.map((c) => (c.type === 'jsonb' ? '[]' : null))
-      : spec.columns.map((c) => c.value(r.data) ?? null),
-  }));
-  // One invalid row per failed record (a record may carry several errors).
+  const prefix = `${copyText(target.runId)}\t${copyText(target.tenantId)}\t${copyText(target.providerId)}\t`;
+  const emptyTyped = spec.columns.map((c) => (c.type === 'list' ? '{}' : '\\N')).join('\t');
+  const tail = (emptyTyped === '' ? '' : `\t${emptyTyped}`) + '\n';
+  let text = '';
+  for (const r of records) {
+    const source = r.source;
+    text +=
+      prefix +
+      copyText(r.externalId) +
+      (r.deleted
+        ? '\ttobedeleted\t\t{}'
+        : `\tactive\t${contentHash(r.data)}\t${copyText(JSON.stringify(r.data))}`) +
+      `\t${r.raw === null ? '\\N' : copyText(JSON.stringify(r.raw))}\tf\t` +
+      `${copyText(source.file ?? null)}\t${source.line ?? '\\N'}\t${copyText(source.page ?? null)}`;
+    if (r.deleted) {
+      text += tail;
+    } else {
+      for (const c of spec.columns) {
+        text += '\t';
+        text += c.type === 'list' ? copyText(arrayLiteral(c.value(r.data) ?? [])) : copyText(c.value(r.data));
+      }
+      text += '\n';
+    }
+  }
   const invalidKeys = new Set<string>();
   for (const e of errors) {
     if (e.externalId === null || e.severity === 'warning') continue;
-    const key = `${e.externalId}\u0000${e.source.file ?? ''}\u0000${e.source.line ?? ''}\u0000${e.source.page ?? ''}`;
+    const { file, line, page } = e.source;
+    const key = `${e.externalId}\u0000${file ?? ''}\u0000${line ?? ''}\u0000${page ?? ''}`;
     if (invalidKeys.has(key)) continue;
     invalidKeys.add(key);
-    rows.push({
-      externalId: e.externalId,
-      status: 'active',
-      hash: '',
-      data: '{}',
-      raw: null,
-      invalid: true,
-      file: e.source.file ?? null,
-      line: e.source.line ?? null,
-      page: e.source.page ?? null,
-      typed: spec.columns.map((c) => (c.type === 'jsonb' ? '[]' : null)),
-    });
+    text +=
+      prefix +
+      `${copyText(e.externalId)}\tactive\t\t{}\t\\N\tt\t` +
+      `${copyText(file ?? null)}\t${line ?? '\\N'}\t${copyText(page ?? null)}` +
+      tail;
   }
-  if (rows.length === 0) return { staged: 0, invalid: 0 };
+  return { text, staged: records.length, invalid: invalidKeys.size };
+}
 
-  const typedColumns = spec.columns.map((c) => c.column);
-  const typedSelect = spec.columns.map((c, i) => {
-    const ref = `t.c${i}`;
-    return c.cast === undefined ? ref : c.cast.replace('%s', ref);
-  });
-  const typedUnnest = spec.columns.map((c, i) => `$${12 + i}::${c.type}[]`);
-  const typedAlias = spec.columns.map((_, i) => `c${i}`);
-  const sql = `
-    INSERT INTO ${spec.table}
-      (run_id, tenant_id, provider_id, external_id, status, content_hash, data, raw, invalid,
-       source_file, source_line, source_page${typedColumns.map((c) => `, ${c}`).join('')})
-    SELECT $1, $2, $3, t.external_id, t.status, t.hash, t.data, t.raw, t.invalid, t.file, t.line, t.page
-           ${typedSelect.map((s) => `, ${s}`).join('')}
-    FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::boolean[], $10::text[], $11::int[],
-                $${12 + spec.columns.length}::text[]${typedUnnest.map((u) => `, ${u}`).join('')})
-      AS t(external_id, status, hash, data, raw, invalid, file, line, page${typedAlias.map((a) => `, ${a}`).join('')})`;
-  await session.query(sql, [
-    target.runId,
-    target.tenantId,
-    target.providerId,
-    rows.map((r) => r.externalId),
-    rows.map((r) => r.status),
-    rows.map((r) => r.hash),
-    rows.map((r) => r.data),
-    rows.map((r) => r.raw),
-    rows.map((r) => r.invalid),
-    rows.map((r) => r.file),
-    rows.map((r) => r.line),
-    ...spec.columns.map((_, i) => rows.map((r) => r.typed[i] ?? null)),
-    rows.map((r) => r.page),
-  ]);
-  return { staged: records.length, invalid: invalidKeys.size };
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One field of COPY's text format. */
+export function copyText(value: string | null): string {
+  if (value === null) return '\\N';
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
+}
+
+/** A text[] literal with every element quoted (so commas, braces, spaces and NULL stay text). */
+export function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
