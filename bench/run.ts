@@ -8,9 +8,11 @@
  *   (c) the same package again (nothing changed);
  *   (d) the day-1 export (about 5% of users and enrollments changed, 1% of users gone);
  *   (e) the sync process's peak RSS;
- *   (f) Clever extraction against a bare fetch loop: not measured yet;
+ *   (f) a full pull of the same district through the Clever simulator: (f1) a bare fetch loop over
+ *       its pages against (f2) the Clever connector's extraction (bench/clever-extraction.ts);
  *   (g) with 100k among the sizes, (b) on the embedded PGlite database.
- * It prints a table with the goals of issue 7 and writes it to docs/performance.md.
+ * It prints a table with the goals of issue 7, and where each sync's time went when the sync
+ * reports it (`timings` in its JSON), and writes both to docs/performance.md.
  *
  * Usage: npm run bench [-- --sizes 10k,100k,1M] [--no-doc]
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names a server where
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { districtOnDay } from '../src/generator/district-on-day.js';
 import type { MutationRates } from '../src/generator/mutate-district.js';
 import { ONEROSTER_HEADERS, writeOneRosterPackage } from '../src/generator/write-oneroster-package.js';
+import type { CleverExtraction } from './clever-extraction.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = path.join(ROOT, 'bench', '.cache');
@@ -49,6 +52,20 @@ interface Timed {
   wallMs: number;
 }
 
+/** Where a run's time went, from the sync JSON's `timings` (CLIs that predate it print none). */
+interface SyncTimings {
+  extractMs: number;
+  prepareMs: number;
+  loadMs: number;
+  entities: Record<string, EntityTimings>;
+}
+
+interface EntityTimings {
+  extractMs?: number;
+  loadMs?: number;
+  skipped?: boolean;
+}
+
 interface SyncResult extends Timed {
   /** The run's own duration from the JSON (started to finished), ms. */
   runMs: number | null;
@@ -57,7 +74,11 @@ interface SyncResult extends Timed {
   /** Peak resident set of the sync process, KiB (from /usr/bin/time), or null. */
   maxRssKb: number | null;
   stats: unknown;
+  timings: SyncTimings | null;
 }
+
+/** (f): the pull's figures, or why there are none. */
+type CleverResult = { ok: true; extraction: CleverExtraction } | { ok: false; message: string };
 
 interface SizeResult {
   students: number;
@@ -67,6 +88,7 @@ interface SizeResult {
   initial: SyncResult;
   unchanged: SyncResult;
   changed: SyncResult;
+  clever: CleverResult;
   pglite: SyncResult | null;
 }
 
@@ -136,6 +158,21 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
       });
     });
   });
+}
+
+/** A Node process under /usr/bin/time, when there is one, for its peak RSS (KiB). */
+async function runNode(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Spawned & { maxRssKb: number | null }> {
+  const node = process.execPath;
+  if (!existsSync('/usr/bin/time')) return { ...(await run(node, args, env)), maxRssKb: null };
+  const rssFile = path.join(os.tmpdir(), `sis-sync-bench-rss-${process.pid}.txt`);
+  const result = await run('/usr/bin/time', ['-f', '%M', '-o', rssFile, node, ...args], env);
+  const text = await readFile(rssFile, 'utf8').catch(() => '');
+  await rm(rssFile, { force: true });
+  const kb = Number(text.trim().split('\n').at(-1));
+  return { ...result, maxRssKb: Number.isFinite(kb) && kb > 0 ? kb : null };
 }
 
 async function psql(url: string, sql: string): Promise<string> {
@@ -250,21 +287,15 @@ async function measureSync(
   env: NodeJS.ProcessEnv,
   what: string,
 ): Promise<SyncResult> {
-  const rssFile = path.join(os.tmpdir(), `sis-sync-bench-rss-${process.pid}.txt`);
-  const hasTime = existsSync('/usr/bin/time');
-  const node = process.execPath;
-  const syncArgs = [...cli, 'sync', '--csv', live, '--json'];
-  const result = hasTime
-    ? await run('/usr/bin/time', ['-f', '%M', '-o', rssFile, node, ...syncArgs], env)
-    : await run(node, syncArgs, env);
-  let maxRssKb: number | null = null;
-  if (hasTime) {
-    const text = await readFile(rssFile, 'utf8').catch(() => '');
-    const kb = Number(text.trim().split('\n').at(-1));
-    maxRssKb = Number.isFinite(kb) && kb > 0 ? kb : null;
-    await rm(rssFile, { force: true });
-  }
-  let parsed: { status?: string; durationMs?: number | null; stats?: unknown; errorMessage?: string | null };
+  const result = await runNode([...cli, 'sync', '--csv', live, '--json'], env);
+  const { maxRssKb } = result;
+  let parsed: {
+    status?: string;
+    durationMs?: number | null;
+    stats?: unknown;
+    timings?: unknown;
+    errorMessage?: string | null;
+  };
   try {
     parsed = JSON.parse(result.stdout) as typeof parsed;
   } catch {
@@ -278,6 +309,8 @@ async function measureSync(
       `${maxRssKb === null ? '' : `, peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`}\n`,
   );
   process.stderr.write(`    stats: ${JSON.stringify(parsed.stats)}\n`);
+  const timings = timingsOf(parsed.timings);
+  if (timings !== null) process.stderr.write(describeTimings(timings));
   if (status !== 'SUCCESS') {
     process.stderr.write(`    ${what} did not succeed: ${parsed.errorMessage ?? ''}\n`);
   }
@@ -288,7 +321,92 @@ async function measureSync(
     exitCode: result.code,
     maxRssKb,
     stats: parsed.stats,
+    timings,
   };
+}
+
+/** The sync JSON's `timings`, or null when it has none (or not in the expected shape). */
+function timingsOf(value: unknown): SyncTimings | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { extractMs, prepareMs, loadMs, entities } = value as Record<string, unknown>;
+  if (typeof extractMs !== 'number' || typeof prepareMs !== 'number' || typeof loadMs !== 'number') {
+    return null;
+  }
+  const perEntity: Record<string, EntityTimings> = {};
+  for (const [entity, raw] of Object.entries(
+    typeof entities === 'object' && entities !== null ? entities : {},
+  )) {
+    const e = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    perEntity[entity] = {
+      ...(typeof e.extractMs === 'number' ? { extractMs: e.extractMs } : {}),
+      ...(typeof e.loadMs === 'number' ? { loadMs: e.loadMs } : {}),
+      ...(e.skipped === true ? { skipped: true } : {}),
+    };
+  }
+  return { extractMs, prepareMs, loadMs, entities: perEntity };
+}
+
+/** Two stderr lines under a sync's: the phases, then each entity's share. */
+function describeTimings(t: SyncTimings): string {
+  const entities = Object.entries(t.entities).map(([entity, e]) => {
+    if (e.skipped === true) return `${entity} skipped`;
+    const parts = [
+      ...(e.extractMs === undefined ? [] : [`extract ${seconds(e.extractMs)}`]),
+      ...(e.loadMs === undefined ? [] : [`load ${seconds(e.loadMs)}`]),
+    ];
+    return `${entity} ${parts.length === 0 ? '-' : parts.join(' ')}`;
+  });
+  return (
+    `    timings: extract ${seconds(t.extractMs)} s, prepare ${seconds(t.prepareMs)} s, load ${seconds(t.loadMs)} s\n` +
+    (entities.length === 0 ? '' : `    per entity (s): ${entities.join(', ')}\n`)
+  );
+}
+
+/**
+ * Heap for (f): at its peak, while the simulator's dataset is built from them, the OneRoster
+ * objects and the dataset take about 8 KB a student (measured at 10k); half as much again to
+ * collect in, and never less than Node's usual 4 GB.
+ */
+const cleverHeapMb = (students: number) => Math.max(4096, Math.ceil(students * 0.012));
+
+/** (f): bench/clever-extraction.ts over the day-0 package, in a process of its own. */
+async function measureClever(students: number, pkg: CachedPackage): Promise<CleverResult> {
+  const heapMb = cleverHeapMb(students);
+  process.stderr.write(`  (f) Clever extraction through the simulator (heap up to ${heapMb} MB) ...\n`);
+  const result = await runNode([
+    '--expose-gc',
+    `--max-old-space-size=${heapMb}`,
+    '--import',
+    'tsx',
+    path.join(ROOT, 'bench', 'clever-extraction.ts'),
+    pkg.dir,
+  ]);
+  let extraction: CleverExtraction;
+  try {
+    extraction = JSON.parse(result.stdout) as CleverExtraction;
+  } catch {
+    process.stderr.write(`    failed (exit ${result.code}):\n${result.stderr.trim().slice(-4000)}\n`);
+    // For the page, one line: the thrown error, or V8's "FATAL ERROR" when the heap ran out.
+    const lines = result.stderr.trim().split('\n');
+    return {
+      ok: false,
+      message: `exit ${result.code}: ${lines.find((l) => /error/i.test(l)) ?? lines.at(-1)}`,
+    };
+  }
+  const { bare, connector } = cleverBest(extraction);
+  process.stderr.write(
+    `    dataset built in ${seconds(extraction.setupMs)} s; ${extraction.requests} requests, ${extraction.objects} objects a pull` +
+      `${result.maxRssKb === null ? '' : `, process peak RSS ${(result.maxRssKb / 1024).toFixed(0)} MB`}\n` +
+      `    (f1) bare fetch loop: ${extraction.bareMs.map(seconds).join(', ')} s\n` +
+      `    (f2) connector: ${extraction.connectorMs.map(seconds).join(', ')} s, ${extraction.records} records, ${extraction.recordErrors} record errors\n` +
+      `    connector at ${percent(bare / connector)} of the bare loop's throughput (faster runs)\n`,
+  );
+  return { ok: true, extraction };
+}
+
+/** The faster run of each (the first also warms the JIT up). */
+function cleverBest(e: CleverExtraction): { bare: number; connector: number } {
+  return { bare: Math.min(...e.bareMs), connector: Math.min(...e.connectorMs) };
 }
 
 async function benchSize(
@@ -314,6 +432,7 @@ async function benchSize(
     const unchanged = await measureSync(cli, live, env, '(c) unchanged re-sync');
     await stagePackage(day1.dir, live);
     const changed = await measureSync(cli, live, env, '(d) day-1 re-sync');
+    const clever = await measureClever(students, day0);
     let pglite: SyncResult | null = null;
     if (withPglite) {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sis-sync-bench-pglite-'));
@@ -326,7 +445,17 @@ async function benchSize(
         await rm(dataDir, { recursive: true, force: true });
       }
     }
-    return { students, rows: day0.rows, day1Rows: day1.rows, copy, initial, unchanged, changed, pglite };
+    return {
+      students,
+      rows: day0.rows,
+      day1Rows: day1.rows,
+      copy,
+      initial,
+      unchanged,
+      changed,
+      clever,
+      pglite,
+    };
   } finally {
     await psql(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((error: unknown) => {
       process.stderr.write(`could not drop ${database}: ${(error as Error).message}\n`);
@@ -341,6 +470,7 @@ const seconds = (ms: number | null) => (ms === null ? 'n/a' : (ms / 1000).toFixe
 const perSecond = (rows: number, ms: number | null) =>
   ms === null || ms <= 0 ? 'n/a' : Math.round(rows / (ms / 1000)).toLocaleString('en-US');
 const ratio = (ms: number | null, copyMs: number) => (ms === null ? 'n/a' : `${(ms / copyMs).toFixed(2)}x`);
+const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 
 function verdict(ok: boolean | null): string {
   if (ok === null) return 'n/a';
@@ -393,7 +523,7 @@ function sizeTable(r: SizeResult): string[][] {
         ? 'n/a'
         : `${peakMb.toFixed(0)} MB, ${r.students >= 1_000_000 ? verdict(peakMb <= 256) : 'goal is for 1M'}`,
     ],
-    ['(f) Clever extraction vs bare fetch loop', 'not measured', '-', '-', '-', '>= 50%', 'not measured'],
+    ...cleverRows(r.clever),
   ];
   if (r.pglite !== null) {
     const p = r.pglite;
@@ -410,6 +540,69 @@ function sizeTable(r: SizeResult): string[][] {
     ]);
   }
   return rows;
+}
+
+/** (f1) and (f2) in the columns of sizeTable; rows/s counts the objects on the pages for both. */
+function cleverRows(clever: CleverResult): string[][] {
+  const goal = '>= 50% of (f1)';
+  if (!clever.ok) {
+    return [
+      ['(f1) bare fetch loop, Clever simulator', 'failed', '-', '-', '-', 'reference', '-'],
+      ['(f2) Clever connector extraction', 'failed', '-', '-', '-', goal, 'NOT met (failed)'],
+    ];
+  }
+  const e = clever.extraction;
+  const { bare, connector } = cleverBest(e);
+  const share = bare / connector;
+  return [
+    [
+      '(f1) bare fetch loop, Clever simulator',
+      seconds(bare),
+      '-',
+      perSecond(e.objects, bare),
+      '-',
+      'reference',
+      '-',
+    ],
+    [
+      '(f2) Clever connector extraction',
+      seconds(connector),
+      '-',
+      perSecond(e.objects, connector),
+      '-',
+      goal,
+      // Rounded down, so a share just under the goal never reads as 50%.
+      `${(Math.floor(share * 1000) / 10).toFixed(1)}%, ${verdict(share >= 0.5)}`,
+    ],
+  ];
+}
+
+/** "Where the time goes": the phases of each sync that reported them, null when none did. */
+function timingsTable(r: SizeResult): string[][] | null {
+  const syncs: [string, SyncResult | null][] = [
+    ['(b) initial sync', r.initial],
+    ['(c) unchanged re-sync', r.unchanged],
+    ['(d) day-1 re-sync', r.changed],
+    ['(g) initial sync on PGlite', r.pglite],
+  ];
+  const rows: string[][] = [];
+  for (const [name, result] of syncs) {
+    const t = result?.timings ?? null;
+    if (result === null || t === null) continue;
+    const share = (ms: number) =>
+      result.runMs === null || result.runMs <= 0 ? '' : ` (${percent(ms / result.runMs)})`;
+    const phases = t.extractMs + t.prepareMs + t.loadMs;
+    rows.push([
+      name,
+      seconds(result.runMs),
+      `${seconds(t.extractMs)}${share(t.extractMs)}`,
+      `${seconds(t.prepareMs)}${share(t.prepareMs)}`,
+      `${seconds(t.loadMs)}${share(t.loadMs)}`,
+      result.runMs === null ? 'n/a' : seconds(result.runMs - phases),
+    ]);
+  }
+  if (rows.length === 0) return null;
+  return [['figure', 'run (s)', 'extract (s)', 'prepare (s)', 'load (s)', 'rest of the run (s)'], ...rows];
 }
 
 /** A Markdown table padded the way prettier pads one, so the written file passes format:check. */
@@ -485,6 +678,18 @@ function doc(
     'export has about 5% of users edited, 5% of enrollments moved and 1% of users gone (under the 10%',
     'hold threshold). Peak RSS is the largest of (b), (c) and (d), from `/usr/bin/time -f %M`.',
     '',
+    '(f) serves the day-0 package through the Clever simulator (src/simulators/clever) in one Node',
+    'process with the client, its rate limit lifted, and times a full pull over loopback two ways:',
+    '(f1) a bare loop of `fetch` and `res.json()` over every page the connector reads (the events',
+    'on open, then districts, schools, terms, courses, sections, contacts, users and sections again),',
+    "with the connector's page size and bearer token, following the `rel=next` links as given; (f2)",
+    'the Clever connector from the registry, `open()` and `extract()` of every entity as the extract',
+    'phase of a sync does, records counted and dropped, no database. Both must send the same',
+    'requests. Each runs twice, in turn, and the faster run of each counts (the first warms the JIT',
+    "up). Their rows/s both count the objects on the pages read; the verdict is the connector's",
+    "throughput as a share of the loop's. The simulator answers in the same process, so its own",
+    'work (serializing each page) is in both times. (f) runs the sources through tsx.',
+    '',
     `Sizes run: ${sizes.map(label).join(', ')}.` +
       (notRun.length > 0 ? ` Not run this time: ${notRun.map(label).join(', ')}.` : ''),
     `The CLI ran as ${cliWhat}.`,
@@ -503,15 +708,40 @@ function doc(
       markdownTable(sizeTable(r)),
       '',
     );
+    if (r.clever.ok) {
+      const e = r.clever.extraction;
+      parts.push(
+        `(f) reads ${e.objects.toLocaleString('en-US')} objects in ${e.requests} requests of up to ` +
+          `${e.pageLimit.toLocaleString('en-US')} a pull;`,
+        `the connector yields ${e.records.toLocaleString('en-US')} records and ${e.recordErrors} record errors from them.`,
+        '',
+      );
+    } else {
+      parts.push(`(f) failed, ${r.clever.message}.`, '');
+    }
+    const timings = timingsTable(r);
+    parts.push(
+      '### Where the time goes',
+      '',
+      ...(timings === null
+        ? ['The syncs reported no `timings` (a CLI from before they were added).']
+        : [
+            "From the `timings` of the sync JSON, with each phase's share of the run; the rest of the run is",
+            'what none of the three phases covers.',
+            '',
+            markdownTable(timings),
+          ]),
+      '',
+    );
   }
-  parts.push(
-    '## Not measured',
-    '',
-    '(f) Clever extraction through the simulator against a bare fetch loop over the same pages is not',
-    'measured yet.' +
-      (sizes.includes(100_000) ? '' : ' (g) PGlite runs only when 100k is among the sizes, and it was not.'),
-    '',
-  );
+  if (!sizes.includes(100_000)) {
+    parts.push(
+      '## Not measured',
+      '',
+      '(g) PGlite runs only when 100k is among the sizes, and it was not.',
+      '',
+    );
+  }
   return parts.join('\n');
 }
 
@@ -532,17 +762,20 @@ async function main(): Promise<void> {
   for (const r of results) {
     console.log(`\n${label(r.students)} students: ${r.rows} rows on day 0, ${r.day1Rows} on day 1`);
     console.log(plainTable(sizeTable(r)));
+    const timings = timingsTable(r);
+    if (timings !== null) console.log(`\nwhere the time goes\n${plainTable(timings)}`);
   }
-  console.log('\n(f) Clever extraction vs bare fetch loop: not measured');
   if (writeDoc) {
     const notRun = DEFAULT_SIZES.filter((size) => !sizes.includes(size));
     await writeFile(DOC, doc(results, machineRows, sizes, cli.what, notRun));
     console.log(`\nwrote ${path.relative(ROOT, DOC)}`);
   }
-  const failed = results.some((r) =>
-    [r.initial, r.unchanged, r.changed, ...(r.pglite === null ? [] : [r.pglite])].some(
-      (s) => s.status !== 'SUCCESS',
-    ),
+  const failed = results.some(
+    (r) =>
+      !r.clever.ok ||
+      [r.initial, r.unchanged, r.changed, ...(r.pglite === null ? [] : [r.pglite])].some(
+        (s) => s.status !== 'SUCCESS',
+      ),
   );
   if (failed) process.exitCode = 1;
 }
