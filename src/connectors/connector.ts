@@ -79,6 +79,12 @@ export interface ExtractSession {
    * connectors without deltas, and engines that do not keep it, ignore it.
    */
   readonly checkpoint?: string | null;
+  /**
+   * Optional: a digest of what `extract(entity)` would read (a CSV file's bytes, with the version of
+   * the reading and mapping), or null when there is none. Equal digests promise equal records, so
+   * the engine may skip an entity whose digest matches the last applied run's.
+   */
+  fingerprint?(entity: EntityType): Promise<string | null>;
   /** Batches of mapped records; reports incompleteness through `onIncomplete`. */
   extract<E extends EntityType>(
     entity: E,

@@ -9,6 +9,7 @@ import {
   type RunTrigger,
 } from '../db/schema/index.js';
 import { ACTIVE_RUN_STATUSES, assertRunTransition, type RunStatus } from '../domain/run-status.js';
+import type { EntityType } from '../domain/entity.js';
 
 export type RunRow = typeof sisSyncRuns.$inferSelect;
 export type RunErrorRow = typeof sisSyncRunErrors.$inferSelect;
@@ -88,9 +89,10 @@ export async function findActiveRun(db: Executor, providerId: string): Promise<R
  * or PARTIAL, not a dry run) kept. Runs that applied nothing (failed, cancelled, discarded, dry)
  * moved nothing forward, so they are skipped; a last applied run without one means "pull it all".
  */
-export async function findResumeCheckpoint(db: Executor, providerId: string): Promise<string | null> {
+/** The provider's last run whose load was applied (not a dry run), newest first. */
+export async function findLastAppliedRun(db: Executor, providerId: string): Promise<RunRow | undefined> {
   const [row] = await db
-    .select({ checkpoint: sisSyncRuns.checkpoint })
+    .select()
     .from(sisSyncRuns)
     .where(
       and(
@@ -101,8 +103,43 @@ export async function findResumeCheckpoint(db: Executor, providerId: string): Pr
     )
     .orderBy(desc(sisSyncRuns.finishedAt), desc(sisSyncRuns.createdAt))
     .limit(1);
-  const value = row?.checkpoint?.value;
+  return row;
+}
+
+export async function findResumeCheckpoint(db: Executor, providerId: string): Promise<string | null> {
+  const value = (await findLastAppliedRun(db, providerId))?.checkpoint?.value;
   return typeof value === 'string' ? value : null;
+}
+
+/** Errors (not warnings) a run recorded on one entity. */
+export async function countEntityErrors(db: Executor, runId: string, entity: EntityType): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(sisSyncRunErrors)
+    .where(
+      and(
+        eq(sisSyncRunErrors.runId, runId),
+        eq(sisSyncRunErrors.entity, entity),
+        eq(sisSyncRunErrors.severity, 'error'),
+      ),
+    );
+  return row?.n ?? 0;
+}
+
+/** Records on `to` the warnings `from` recorded on one entity (a file skipped as unchanged still has them). */
+export async function copyEntityWarnings(
+  db: Executor,
+  from: string,
+  to: string,
+  entity: EntityType,
+): Promise<void> {
+  await db.execute(sql`
+    INSERT INTO sis_sync_run_errors
+      (run_id, tenant_id, entity, external_id, source_file, source_line, source_page, field, code, message, severity)
+    SELECT ${to}, tenant_id, entity, external_id, source_file, source_line, source_page, field, code, message, severity
+    FROM sis_sync_run_errors
+    WHERE run_id = ${from} AND entity = ${entity} AND severity = 'warning'
+    ORDER BY id`);
 }
 
 export async function findLatestRun(db: Executor, providerId: string): Promise<RunRow | undefined> {

@@ -11,7 +11,9 @@ import type { Logger } from '../lib/logger.js';
 import { safeError } from '../lib/safe-error.js';
 import type { ProviderRow } from '../repositories/providers-repository.js';
 import {
-  findResumeCheckpoint,
+  copyEntityWarnings,
+  countEntityErrors,
+  findLastAppliedRun,
   findRun,
   insertRunErrors,
   isCancelRequested,
@@ -23,6 +25,7 @@ import {
 } from '../repositories/runs-repository.js';
 import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
 import { prepareRun } from './load/prepare.js';
+import { REFERENCES } from './load/references.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
 import { stopwatch, withLoadTimes, type RunTimings } from './run-timings.js';
 import { stagingCopyTarget, stagingLines } from './stage/staging-writer.js';
@@ -49,6 +52,8 @@ interface HeldPlan {
   scopes: LoadScopes;
   pulled: EntityType[];
   incomplete: EntityType[];
+  /** Entities skipped as unchanged, with the records their links hold (reported as unchanged). */
+  skipped?: Partial<Record<EntityType, number>>;
 }
 
 /** The run was taken away while it loaded (its worker was presumed dead): its load must not commit. */
@@ -84,10 +89,12 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
         runId,
         tenantId: run.tenantId,
         providerId: run.providerId,
-        present: new Set(extraction.pulled),
+        // A skipped entity is neither prepared nor a complete snapshot: its references resolve
+        // through the links its last load left, which are exactly its unchanged file's records.
+        present: new Set(extraction.loaded),
         incomplete: new Set(extraction.incomplete),
         completeSnapshots: new Set(
-          extraction.pulled.filter(
+          extraction.loaded.filter(
             (e) => extraction.modes[e] === 'snapshot' && !extraction.incomplete.includes(e),
           ),
         ),
@@ -100,9 +107,10 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
       entities: extraction.timings,
     };
     const plan: HeldPlan = {
-      scopes: scopesOf(extraction.modes, extraction.incomplete),
+      scopes: scopesOf(extraction.modes, extraction.incomplete, extraction.loaded),
       pulled: extraction.pulled,
       incomplete: extraction.incomplete,
+      skipped: extraction.skipped,
     };
     return await load(deps, started, plan, {
       maxDeactivationRatio: provider.row.maxDeactivationRatio,
@@ -140,8 +148,12 @@ export async function applyApprovedRun(deps: SyncEngineDeps, runId: string): Pro
 
 interface Extraction {
   modes: Record<EntityType, ExtractMode>;
+  /** Every entity of the pull, skipped or not. */
   pulled: EntityType[];
+  /** The entities read and staged: `pulled` without `skipped`. */
+  loaded: EntityType[];
   incomplete: EntityType[];
+  skipped: Partial<Record<EntityType, number>>;
   timings: RunTimings['entities'];
 }
 
@@ -155,11 +167,15 @@ async function extract(
   const { db } = deps.handle;
   const abort = new AbortController();
   const connector = deps.createConnector(provider.row, provider.config);
+  const lastApplied = await findLastAppliedRun(db, run.providerId);
+  const lastCheckpoint = lastApplied?.checkpoint?.value;
   const session = await connector.open({
     signal: abort.signal,
     logger: log,
-    checkpoint: await findResumeCheckpoint(db, run.providerId),
+    checkpoint: typeof lastCheckpoint === 'string' ? lastCheckpoint : null,
   });
+  const fingerprints: Partial<Record<EntityType, string>> = {};
+  const skipped: Partial<Record<EntityType, number>> = {};
   const target = { runId: run.id, tenantId: run.tenantId, providerId: run.providerId };
   const staged: Partial<Record<EntityType, number>> = {};
   const incomplete = new Map<EntityType, IncompleteEntity[]>();
@@ -174,6 +190,15 @@ async function extract(
     for (const entity of ENTITY_TYPES) {
       if (session.modes[entity] === 'absent') continue;
       const clock = stopwatch();
+      const fingerprint = session.modes[entity] === 'snapshot' ? await session.fingerprint?.(entity) : null;
+      if (typeof fingerprint === 'string') fingerprints[entity] = fingerprint;
+      const unchanged = await unchangedSinceLastLoad(deps, run, lastApplied, entity, fingerprint, skipped);
+      if (unchanged !== null) {
+        skipped[entity] = unchanged;
+        timings[entity] = { extractMs: clock.lap(), skipped: true };
+        log.info({ entity }, `${entity}: unchanged since run ${lastApplied?.id}, not read again`);
+        continue;
+      }
       staged[entity] = 0;
       const onIncomplete = (problem: IncompleteEntity) => {
         incomplete.set(entity, [...(incomplete.get(entity) ?? []), problem]);
@@ -207,7 +232,8 @@ async function extract(
   } finally {
     await session.close();
   }
-  await guardEmptySnapshots(deps, run, session.modes, staged, incomplete);
+  await updateRun(db, run.id, { sourceInfo: { ...session.sourceInfo, modes: session.modes, fingerprints } });
+  await guardEmptySnapshots(deps, run, session.modes, staged, incomplete, skipped);
   // A pull with an incomplete entity is no base for a delta: the next one starts over in full.
   const checkpoint = incomplete.size === 0 ? (session.checkpoint ?? null) : null;
   await updateRun(db, run.id, { checkpoint: checkpoint === null ? null : { value: checkpoint } });
@@ -230,12 +256,44 @@ async function extract(
     progress: { phase: 'extracted', staged },
     incompleteEntities: [...incomplete.keys()],
   });
+  const pulled = ENTITY_TYPES.filter((e) => session.modes[e] !== 'absent');
   return {
     modes: session.modes,
-    pulled: ENTITY_TYPES.filter((e) => session.modes[e] !== 'absent'),
+    pulled,
+    loaded: pulled.filter((e) => skipped[e] === undefined),
     incomplete: [...incomplete.keys()],
+    skipped,
     timings,
   };
+}
+
+/**
+ * An entity need not be read again when its source is byte-for-byte what the last applied run
+ * loaded (equal fingerprints), that run recorded no error on it and had all of it, and every
+ * entity it refers to is skipped too (so no reference can resolve differently). Its warnings are
+ * carried over. Returns the records its links hold (reported as unchanged), or null to read it.
+ */
+async function unchangedSinceLastLoad(
+  deps: SyncEngineDeps,
+  run: RunRow,
+  lastApplied: RunRow | undefined,
+  entity: EntityType,
+  fingerprint: string | null | undefined,
+  skipped: Partial<Record<EntityType, number>>,
+): Promise<number | null> {
+  if (typeof fingerprint !== 'string' || lastApplied === undefined) return null;
+  const before = (lastApplied.sourceInfo as { fingerprints?: Partial<Record<EntityType, string>> } | null)
+    ?.fingerprints?.[entity];
+  if (before !== fingerprint || lastApplied.incompleteEntities.includes(entity)) return null;
+  if (REFERENCES[entity].some((r) => r.target !== entity && skipped[r.target] === undefined)) return null;
+  const { db } = deps.handle;
+  if ((await countEntityErrors(db, lastApplied.id, entity)) > 0) return null;
+  await copyEntityWarnings(db, lastApplied.id, run.id, entity);
+  const rows = await db.execute<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM sis_external_links
+        WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity} AND active`,
+  );
+  return (rows as { rows: { n: number }[] }).rows[0]?.n ?? 0;
 }
 
 /**
@@ -248,9 +306,11 @@ async function guardEmptySnapshots(
   modes: Record<EntityType, ExtractMode>,
   staged: Partial<Record<EntityType, number>>,
   incomplete: Map<EntityType, IncompleteEntity[]>,
+  skipped: Partial<Record<EntityType, number>>,
 ): Promise<void> {
   for (const entity of ENTITY_TYPES) {
-    if (modes[entity] !== 'snapshot' || incomplete.has(entity) || (staged[entity] ?? 0) > 0) continue;
+    if (modes[entity] !== 'snapshot' || incomplete.has(entity) || skipped[entity] !== undefined) continue;
+    if ((staged[entity] ?? 0) > 0) continue;
     const rows = await deps.handle.db.execute<{ n: number }>(
       sql`SELECT count(*)::int AS n FROM sis_external_links
           WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity} AND active`,
@@ -269,11 +329,14 @@ async function guardEmptySnapshots(
   }
 }
 
-function scopesOf(modes: Record<EntityType, ExtractMode>, incomplete: readonly EntityType[]): LoadScopes {
+function scopesOf(
+  modes: Record<EntityType, ExtractMode>,
+  incomplete: readonly EntityType[],
+  loaded: readonly EntityType[],
+): LoadScopes {
   const scopes: LoadScopes = {};
-  for (const entity of ENTITY_TYPES) {
+  for (const entity of loaded) {
     const mode = modes[entity];
-    if (mode === 'absent') continue;
     scopes[entity] = incomplete.includes(entity) ? 'none' : mode === 'snapshot' ? 'snapshot' : 'tombstones';
   }
   return scopes;
@@ -296,7 +359,8 @@ async function load(
   const timingsOf = (outcome: LoadOutcome) => withLoadTimes(options.timings, clock.lap(), outcome.loadMs);
   const errors = await tallyErrors(deps, run.id);
   const status = finalStatus({ errors, incomplete: plan.incomplete, pulled: plan.pulled });
-  const statsOf = (outcome: LoadOutcome): RunStats => withErrors(outcome.stats, errors, plan.pulled);
+  const statsOf = (outcome: LoadOutcome): RunStats =>
+    withErrors({ ...skippedStats(plan.skipped), ...outcome.stats }, errors, plan.pulled);
   if (status === 'FAILURE') {
     // Nothing of the pull can be trusted, so nothing of it is applied: a failure leaves the
     // roster exactly as it was (the errors already name each incomplete entity).
@@ -361,6 +425,14 @@ async function load(
     phase: 'done',
     finishedAt: new Date(),
   });
+}
+
+function skippedStats(skipped: HeldPlan['skipped'] = {}): LoadOutcome['stats'] {
+  const stats: LoadOutcome['stats'] = {};
+  for (const [entity, unchanged] of Object.entries(skipped) as [EntityType, number][]) {
+    stats[entity] = { created: 0, updated: 0, unchanged, deactivated: 0, reactivated: 0 };
+  }
+  return stats;
 }
 
 async function tallyErrors(deps: SyncEngineDeps, runId: string): Promise<ErrorTally> {

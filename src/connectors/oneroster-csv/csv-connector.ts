@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,12 @@ import { openPackage, type PackageFiles } from './package-files.js';
 import { fetchFromSftp, listSftp } from './sftp-fetch.js';
 
 const BATCH_SIZE = 1000;
+
+/**
+ * Part of every file fingerprint: bump it whenever a change to reading or mapping would turn the
+ * same file into different records, so that no run skips a file read the old way.
+ */
+const READER_VERSION = 1;
 
 /** OneRoster 1.1 files sis-sync reads no data from (gradebook, resources, demographics). */
 const IGNORED_FILES = new Set(
@@ -180,6 +187,13 @@ function createSession(
       files: Object.fromEntries(manifest.files),
     },
     warnings,
+    async fingerprint(entity) {
+      const file = `${ONEROSTER_ENTITIES[entity].collection}.csv`;
+      if (!files.names.includes(file)) return null;
+      const hash = createHash('sha256');
+      for await (const chunk of await files.open(file)) hash.update(chunk as Buffer);
+      return `oneroster-csv/${READER_VERSION}:${hash.digest('base64url')}`;
+    },
     extract: (entity, onIncomplete) => extractFile(files, entity, modes[entity], onIncomplete),
     async close() {
       await files.close();
