@@ -55,6 +55,14 @@ export async function loadEntity(
        AND ${alias}.entity_type = '${target}' AND ${alias}.external_id = ${idExpr} AND ${alias}.active`;
   const matched = entity === 'users' ? 'r.matched_user_id' : 'NULL::uuid';
   const columnNames = Object.keys(spec.columns);
+  // The column values are worked out (JSON read, references looked up) only for rows that change:
+  // on a re-sync most rows are unchanged, and their values are never written.
+  const kind = `(CASE
+              WHEN c.id IS NULL THEN 'created'
+              WHEN NOT c.active OR (l.entity_id IS NOT NULL AND NOT l.active) THEN 'reactivated'
+              WHEN l.entity_id IS NULL OR l.content_hash <> r.content_hash THEN 'updated'
+              ELSE 'unchanged'
+            END)`;
 
   const [{ n: activeBefore } = { n: 0 }] = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM sis_external_links
@@ -68,13 +76,8 @@ export async function loadEntity(
             l.entity_id AS link_id,
             ${entity === 'users' ? 'r.matched_by' : 'NULL::text'} AS matched_by,
             coalesce(l.entity_id, ${matched}, sis_uuid_v7()) AS target_id,
-            CASE
-              WHEN c.id IS NULL THEN 'created'
-              WHEN NOT c.active OR (l.entity_id IS NOT NULL AND NOT l.active) THEN 'reactivated'
-              WHEN l.entity_id IS NULL OR l.content_hash <> r.content_hash THEN 'updated'
-              ELSE 'unchanged'
-            END AS kind,
-            ${columnNames.map((name) => `${spec.columns[name]} AS ${name}`).join(',\n            ')}
+            ${kind} AS kind,
+            ${columnNames.map((name) => `CASE WHEN ${kind} <> 'unchanged' THEN ${spec.columns[name]} END AS ${name}`).join(',\n            ')}
      FROM ${staging} r
      LEFT JOIN sis_external_links l ON l.tenant_id = $2 AND l.provider_id = $3
        AND l.entity_type = '${entity}' AND l.external_id = r.external_id
@@ -263,23 +266,27 @@ async function listChanges(
   cap: number,
 ): Promise<{ list: LoadedChange[]; truncated: boolean }> {
   const spec = CANONICAL[entity];
+  // The first cap + 1 of each kind by external id: a bounded top-N per kind, never a sort of all.
+  const firstOf = (kind: ChangeKind, from: string, id: string, where: string) =>
+    `(SELECT '${kind}'::text AS kind, ${id} AS entity_id, external_id FROM ${from}
+      ${where} ORDER BY external_id LIMIT $2 + 1)`;
   const rows = await tx.query<{
     kind: ChangeKind;
     entity_id: string;
     external_id: string;
-    label: string | null;
     n: number;
+    label: string | null;
   }>(
-    `WITH changed AS (
-       SELECT kind, target_id AS entity_id, external_id FROM load_${entity} WHERE kind <> 'unchanged'
-       UNION ALL
-       SELECT 'deactivated', id, external_id FROM deactivated_${entity}
+    `WITH firsts AS (
+       ${(['created', 'updated', 'reactivated'] as const)
+         .map((kind) => firstOf(kind, `load_${entity}`, 'target_id', `WHERE kind = '${kind}'`))
+         .join('\n       UNION ALL ')}
+       UNION ALL ${firstOf('deactivated', `deactivated_${entity}`, 'id', '')}
      ), numbered AS (
-       SELECT *, row_number() OVER (PARTITION BY kind ORDER BY external_id) AS n FROM changed
+       SELECT *, row_number() OVER (PARTITION BY kind ORDER BY external_id) AS n FROM firsts
      )
      SELECT x.kind, x.entity_id, x.external_id, x.n::int AS n, ${spec.label} AS label
      FROM numbered x LEFT JOIN ${spec.table} c ON c.tenant_id = $1 AND c.id = x.entity_id
-     WHERE x.n <= $2 + 1
      ORDER BY x.kind, x.n`,
     [ctx.tenantId, cap],
   );

@@ -56,12 +56,16 @@ const params = (ctx: PrepareContext) => [ctx.runId, ctx.tenantId, ctx.providerId
 async function flagDuplicates(session: SqlSession, ctx: PrepareContext, entity: EntityType): Promise<void> {
   const table = STAGING[entity].table;
   await session.query(
-    `WITH dup AS (
+    `WITH twice AS (
+       SELECT external_id FROM ${table} WHERE run_id = $1 AND status = 'active'
+       GROUP BY external_id HAVING count(*) > 1
+     ), dup AS (
+       -- Places are listed for the duplicates only (an ordered aggregate per id costs).
        SELECT external_id, count(*) AS n,
               string_agg(coalesce(source_file || ' line ' || source_line, source_page, '?'), ', '
                          ORDER BY source_line NULLS LAST) AS places
-       FROM ${table} WHERE run_id = $1 AND status = 'active'
-       GROUP BY external_id HAVING count(*) > 1
+       FROM ${table} JOIN twice USING (external_id) WHERE run_id = $1 AND status = 'active'
+       GROUP BY external_id
      ), errors AS (
        INSERT INTO sis_sync_run_errors (${ERROR_COLUMNS})
        SELECT $1, $2, '${entity}', r.external_id, r.source_file, r.source_line, r.source_page, 'externalId',
