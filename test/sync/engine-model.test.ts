@@ -450,6 +450,33 @@ async function databaseView(tenant: string): Promise<RosterView> {
       return { id, active, fields };
     });
   }
+  // The roster tables have no foreign keys (decision 0006): every reference must still find its row.
+  const missing = (table: string, id: string) =>
+    `NOT EXISTS (SELECT 1 FROM ${table} x WHERE x.tenant_id = r.tenant_id AND x.id = ${id})`;
+  const [dangling] = await rows<{ n: number }>(
+    t,
+    `SELECT (SELECT count(*) FROM schools r WHERE tenant_id = '${tenant}' AND parent_id IS NOT NULL
+               AND ${missing('schools', 'r.parent_id')})
+          + (SELECT count(*) FROM terms r WHERE tenant_id = '${tenant}' AND parent_id IS NOT NULL
+               AND ${missing('terms', 'r.parent_id')})
+          + (SELECT count(*) FROM courses r WHERE tenant_id = '${tenant}'
+               AND ((school_id IS NOT NULL AND ${missing('schools', 'r.school_id')})
+                    OR (school_year_term_id IS NOT NULL AND ${missing('terms', 'r.school_year_term_id')})))
+          + (SELECT count(*) FROM classes r WHERE tenant_id = '${tenant}'
+               AND ((course_id IS NOT NULL AND ${missing('courses', 'r.course_id')})
+                    OR (school_id IS NOT NULL AND ${missing('schools', 'r.school_id')})
+                    OR EXISTS (SELECT 1 FROM unnest(r.term_ids) AS k(id) WHERE ${missing('terms', 'k.id')})))
+          + (SELECT count(*) FROM users r WHERE tenant_id = '${tenant}'
+               AND EXISTS (SELECT 1 FROM unnest(r.school_ids) AS k(id) WHERE ${missing('schools', 'k.id')}))
+          + (SELECT count(*) FROM enrollments r WHERE tenant_id = '${tenant}'
+               AND (${missing('classes', 'r.class_id')} OR ${missing('users', 'r.user_id')}
+                    OR (school_id IS NOT NULL AND ${missing('schools', 'r.school_id')})))
+          + (SELECT count(*) FROM user_relationships r WHERE tenant_id = '${tenant}'
+               AND (${missing('users', 'r.user_id')} OR ${missing('users', 'r.related_user_id')}))
+          + (SELECT count(*) FROM sis_external_links r WHERE tenant_id = '${tenant}'
+               AND NOT EXISTS (SELECT 1 FROM sis_providers p WHERE p.id = r.provider_id)) AS n`,
+  );
+  expect(Number(dangling?.n), 'references without their row').toBe(0);
   return buildView(links, records);
 }
 

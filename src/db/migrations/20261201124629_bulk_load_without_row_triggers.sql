@@ -53,3 +53,18 @@ CREATE OR REPLACE FUNCTION sis_uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE PARA
       52, 1), 53, 1),
     'hex')::uuid
 $$;
+--> statement-breakpoint
+-- Staging holds every run's rows until retention prunes them, and each run re-samples it
+-- (sync/load/analyze.ts): a sample of 3,000 rows (statistics target 10) gives the row counts and
+-- id distributions its plans need at a tenth of the default's cost.
+ALTER TABLE "sis_raw_schools" ALTER COLUMN "run_id" SET STATISTICS 10, ALTER COLUMN "external_id" SET STATISTICS 10, ALTER COLUMN "status" SET STATISTICS 10, ALTER COLUMN "invalid" SET STATISTICS 10, ALTER COLUMN "parent_external_id" SET STATISTICS 10;
+--> statement-breakpoint
+ALTER TABLE "sis_raw_terms" ALTER COLUMN "run_id" SET STATISTICS 10, ALTER COLUMN "external_id" SET STATISTICS 10, ALTER COLUMN "status" SET STATISTICS 10, ALTER COLUMN "invalid" SET STATISTICS 10, ALTER COLUMN "parent_external_id" SET STATISTICS 10;
+--> statement-breakpoint
+ALTER TABLE "sis_raw_courses" ALTER COLUMN "run_id" SET STATISTICS 10, ALTER COLUMN "external_id" SET STATISTICS 10, ALTER COLUMN "status" SET STATISTICS 10, ALTER COLUMN "invalid" SET STATISTICS 10, ALTER COLUMN "school_external_id" SET STATISTICS 10, ALTER COLUMN "school_year_external_id" SET STATISTICS 10;
+--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ALTER COLUMN "run_id" SET STATISTICS 10, ALTER COLUMN "external_id" SET STATISTICS 10, ALTER COLUMN "status" SET STATISTICS 10, ALTER COLUMN "invalid" SET STATISTICS 10, ALTER COLUMN "course_external_id" SET STATISTICS 10, ALTER COLUMN "school_external_id" SET STATISTICS 10, ALTER COLUMN "term_external_ids" SET STATISTICS 10;
+--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "run_id" SET STATISTICS 10, ALTER COLUMN "external_id" SET STATISTICS 10, ALTER COLUMN "status" SET STATISTICS 10, ALTER COLUMN "invalid" SET STATISTICS 10, ALTER COLUMN "email" SET STATISTICS 10, ALTER COLUMN "identifier" SET STATISTICS 10, ALTER COLUMN "username" SET STATISTICS 10, ALTER COLUMN "role" SET STATISTICS 10, ALTER COLUMN "school_external_ids" SET STATISTICS 10, ALTER COLUMN "agent_external_ids" SET STATISTICS 10;
+--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "run_id" SET STATISTICS 10, ALTER COLUMN "external_id" SET STATISTICS 10, ALTER COLUMN "status" SET STATISTICS 10, ALTER COLUMN "invalid" SET STATISTICS 10, ALTER COLUMN "class_external_id" SET STATISTICS 10, ALTER COLUMN "user_external_id" SET STATISTICS 10, ALTER COLUMN "school_external_id" SET STATISTICS 10;

@@ -29,6 +29,7 @@ const ERROR_COLUMNS =
 
 export async function prepareRun(session: SqlSession, ctx: PrepareContext): Promise<void> {
   const present = ENTITY_TYPES.filter((e) => ctx.present.has(e));
+  if (present.length === 0) return;
   await refreshStatistics(session, [
     // Not the JSON columns: no plan reads their statistics, and sampling them means detoasting.
     ...present.map(
@@ -92,18 +93,26 @@ async function flagDuplicates(session: SqlSession, ctx: PrepareContext, entity: 
  */
 async function createResolvable(session: SqlSession, ctx: PrepareContext, target: EntityType): Promise<void> {
   const table = STAGING[target].table;
-  const staged = (status: string) =>
-    `(SELECT 1 FROM ${table} t WHERE t.run_id = $1 AND t.external_id = l.external_id AND t.status = '${status}')`;
-  await session.query(
-    `CREATE TEMP TABLE resolvable ON COMMIT DROP AS
-     SELECT t.external_id FROM ${table} t WHERE t.run_id = $1 AND t.status = 'active' AND NOT t.invalid
-     UNION
-     SELECT l.external_id FROM sis_external_links l
-     WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${target}' AND l.active
-       ${ctx.incomplete.has(target) ? '' : `AND NOT EXISTS ${staged('tobedeleted')}`}
-       ${ctx.completeSnapshots.has(target) ? `AND EXISTS ${staged('active')}` : ''}`,
-    params(ctx),
-  );
+  const notTombstoned = (idExpr: string) =>
+    ctx.incomplete.has(target)
+      ? ''
+      : `AND NOT EXISTS (SELECT 1 FROM ${table} d WHERE d.run_id = $1 AND d.external_id = ${idExpr}
+                         AND d.status = 'tobedeleted')`;
+  // In a complete snapshot, what is known must also be present: every id is a staged one, so the
+  // links are only asked about the invalid rows.
+  const ids = ctx.completeSnapshots.has(target)
+    ? `SELECT DISTINCT t.external_id FROM ${table} t
+       WHERE t.run_id = $1 AND t.status = 'active'
+         AND (NOT t.invalid
+              OR (EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = $2 AND l.provider_id = $3
+                          AND l.entity_type = '${target}' AND l.external_id = t.external_id AND l.active)
+                  ${notTombstoned('t.external_id')}))`
+    : `SELECT t.external_id FROM ${table} t WHERE t.run_id = $1 AND t.status = 'active' AND NOT t.invalid
+       UNION
+       SELECT l.external_id FROM sis_external_links l
+       WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${target}' AND l.active
+         ${notTombstoned('l.external_id')}`;
+  await session.query(`CREATE TEMP TABLE resolvable ON COMMIT DROP AS ${ids}`, params(ctx));
   await refreshStatistics(session, ['resolvable']);
 }
 
@@ -175,6 +184,16 @@ async function checkReference(
  * user (no record of it in this pull, or two, which flagSharedUsers refuses) on its stored values.
  */
 async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<void> {
+  // Most re-syncs bring no record without a link: then there is nothing to match.
+  const [unlinked] = await session.query<{ any: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM sis_raw_users r
+       WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid
+         AND NOT EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = $2 AND l.provider_id = $3
+                         AND l.entity_type = 'users' AND l.external_id = r.external_id)) AS any`,
+    params(ctx),
+  );
+  if (unlinked?.any !== true) return;
   // A record of this provider keeps standing for its user unless this run takes it away: a
   // tombstone, or its absence from a complete snapshot. A delta that does not resend it leaves it,
   // and an incomplete pull takes nothing away, not even what it tombstones.
