@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { CsvError, parse } from 'csv-parse';
+import { type CsvRecord, CsvSyntaxError, readCsvRecords } from './csv-parser.js';
 
 /*
  * Streams the rows of one OneRoster CSV file, mapped by header name. The header row is the only
@@ -107,10 +107,10 @@ export function mapHeader(
 }
 
 /**
- * Reads `stream` as CSV: a UTF-8 BOM is dropped, CRLF, LF and CR-only line endings are all
- * accepted, quoted fields may hold commas and line breaks, and every cell stays a string (leading
- * zeros survive). A malformed file (an unclosed quote, as in a truncated file) ends the rows with
- * a `CsvFileError`.
+ * Reads `stream` as CSV (see `csv-parser.ts`): a UTF-8 BOM is dropped, CRLF, LF and CR-only line
+ * endings are all accepted, quoted fields may hold commas and line breaks, and every cell stays a
+ * string (leading zeros survive). A malformed file (an unclosed quote, as in a truncated file) ends
+ * the rows with a `CsvFileError`, after the rows before the fault.
  */
 export async function readCsv(
   stream: Readable,
@@ -118,26 +118,19 @@ export async function readCsv(
   columns: readonly string[],
   requiredColumns: readonly string[],
 ): Promise<CsvFileReader> {
-  const parser = stream.pipe(
-    parse({
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      record_delimiter: ['\r\n', '\n', '\r'],
-    }),
-  );
-  stream.on('error', (error) => parser.destroy(error));
-  const iterator = (parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)[
-    Symbol.asyncIterator
-  ]();
-  let first;
+  const batches = readCsvRecords(stream);
+  let batch: CsvRecord[] = [];
   try {
-    first = await iterator.next();
+    while (batch.length === 0) {
+      const next = await batches.next();
+      if (next.done === true) break;
+      batch = next.value;
+    }
   } catch (error) {
     throw CsvFileError.from(error, file);
   }
-  if (first.done === true) {
+  const first = batch.shift();
+  if (first === undefined) {
     return {
       header: [
         { fatal: true, code: 'empty_file', column: null, message: `${file} is empty: not even a header row` },
@@ -145,30 +138,35 @@ export async function readCsv(
       rows: (async function* () {})(),
     };
   }
-  const header = first.value.record;
+  const header = first.cells;
   const { fields, problems } = mapHeader(header, file, columns, requiredColumns);
-  let previousEnd = first.value.info.lines;
   async function* rows(): AsyncGenerator<CsvRow> {
     try {
       for (;;) {
-        const next = await iterator.next();
-        if (next.done === true) return;
-        const { record, info } = next.value;
-        const line = previousEnd + 1;
-        previousEnd = info.lines;
-        const values: Record<string, string> = {};
-        for (let i = 0; i < fields.length; i++) {
-          const field = fields[i];
-          if (field !== null && field !== undefined) values[field] = record[i] ?? '';
+        for (const { line, cells } of batch) {
+          const values: Record<string, string> = {};
+          for (let i = 0; i < fields.length; i++) {
+            const field = fields[i];
+            if (field !== null && field !== undefined) values[field] = cells[i] ?? '';
+          }
+          const cellCountProblem =
+            cells.length === header.length
+              ? null
+              : `${file} line ${line} has ${cells.length} cells but the header has ${header.length}`;
+          yield { line, values, cellCountProblem };
         }
-        const cellCountProblem =
-          record.length === header.length
-            ? null
-            : `${file} line ${line} has ${record.length} cells but the header has ${header.length}`;
-        yield { line, values, cellCountProblem };
+        let next;
+        try {
+          next = await batches.next();
+        } catch (error) {
+          throw CsvFileError.from(error, file);
+        }
+        if (next.done === true) return;
+        batch = next.value;
       }
-    } catch (error) {
-      throw CsvFileError.from(error, file);
+    } finally {
+      // Stopped early: closes the stream.
+      await batches.return(undefined);
     }
   }
   return { header: problems, rows: rows() };
@@ -185,13 +183,9 @@ export class CsvFileError extends Error {
   }
 
   static from(error: unknown, file: string): CsvFileError {
-    if (error instanceof CsvError) {
-      const line = (error as CsvError & { lines?: number }).lines;
-      const truncated = error.code === 'CSV_QUOTE_NOT_CLOSED' ? ' (the file looks truncated)' : '';
-      return new CsvFileError(
-        `${file}${line === undefined ? '' : ` line ${line}`}: ${error.message}${truncated}`,
-        line,
-      );
+    if (error instanceof CsvSyntaxError) {
+      const truncated = error.code === 'quote_not_closed' ? ' (the file looks truncated)' : '';
+      return new CsvFileError(`${file} line ${error.line}: ${error.message}${truncated}`, error.line);
     }
     return new CsvFileError(`${file}: ${(error as Error).message}`, undefined);
   }

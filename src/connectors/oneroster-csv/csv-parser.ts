@@ -1,0 +1,326 @@
+import { TextDecoder } from 'node:util';
+
+/*
+ * A streaming RFC 4180 reader for OneRoster CSV files: comma-separated, `"` quotes (a doubled
+ * quote inside a quoted cell is one quote), CRLF, LF and CR-only record endings (mixed too), line
+ * breaks allowed inside quoted cells, every cell a string, empty lines skipped. A UTF-8 BOM is
+ * dropped; a file that starts with a UTF-16LE BOM is read as UTF-16LE.
+ *
+ * Text is parsed one chunk at a time and only the unfinished cell is carried over, so memory does
+ * not grow with the file. The hot path (a record without quotes, whole in the chunk) is an
+ * `indexOf` for the line end and a `split(',')`; quoted cells are cut with `indexOf('"')`.
+ *
+ * Malformed input ends the records with a `CsvSyntaxError`, after every record before the fault.
+ * Its messages keep the wording of csv-parse, which this module replaced.
+ */
+
+export interface CsvRecord {
+  /** Line on which the record starts (1 is the first line of the file; a line break inside a quoted cell counts). */
+  line: number;
+  cells: string[];
+}
+
+export type CsvSyntaxErrorCode = 'quote_not_closed' | 'invalid_opening_quote' | 'invalid_closing_quote';
+
+export class CsvSyntaxError extends Error {
+  constructor(
+    readonly code: CsvSyntaxErrorCode,
+    message: string,
+    /** Line of the fault (for an unclosed quote: the last line of the file). */
+    readonly line: number,
+  ) {
+    super(message);
+    this.name = 'CsvSyntaxError';
+  }
+}
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+// Where the parser stands between two characters.
+/** At the start of a cell (of a record when no cell is pending). */
+const CELL_START = 0;
+/** Inside an unquoted cell; `field` holds its text so far. */
+const UNQUOTED = 1;
+/** Inside a quoted cell; `field` holds its text so far. */
+const QUOTED = 2;
+/** Just after a quote inside a quoted cell: a second quote, or the end of the cell. */
+const QUOTED_QUOTE = 3;
+/** Just after a CR that ended a record: a LF here belongs to it. */
+const AFTER_CR = 4;
+
+type Mode = typeof CELL_START | typeof UNQUOTED | typeof QUOTED | typeof QUOTED_QUOTE | typeof AFTER_CR;
+
+/**
+ * Incremental parser over decoded text. `write` each chunk in order, then `end`; both push the
+ * records they complete to `out` and throw a `CsvSyntaxError` (after pushing the records before
+ * the fault) on malformed input, after which the parser must not be used again.
+ */
+export class CsvParser {
+  private mode: Mode = CELL_START;
+  /** Cells of the record being read. */
+  private cells: string[] = [];
+  /** Text so far of the cell being read (quoted cells: unescaped). */
+  private field = '';
+  /** Line of the next character. */
+  private line = 1;
+  /** Line on which the record being read starts. */
+  private recordLine = 1;
+  /** The last character read, inside a quoted cell, was a CR (a LF next to it is the same line break). */
+  private quotedCr = false;
+
+  write(s: string, out: CsvRecord[]): void {
+    const n = s.length;
+    let { mode, cells, field, line, recordLine } = this;
+    let i = 0;
+    // Next position (at or after `i`) of each character that matters, `n` when there is none in
+    // `s`, or less than `i` when it must be looked for again. (No -1 sentinel: it costs a
+    // deoptimization.)
+    let nl = indexOrEnd(s, '\n', 0);
+    let cr = indexOrEnd(s, '\r', 0);
+    let quote = indexOrEnd(s, '"', 0);
+    let comma = indexOrEnd(s, ',', 0);
+    while (i < n) {
+      switch (mode) {
+        case CELL_START: {
+          if (cells.length === 0) {
+            recordLine = line;
+            // The common case: a whole record without quotes.
+            if (nl < i) nl = indexOrEnd(s, '\n', i);
+            if (cr < i) cr = indexOrEnd(s, '\r', i);
+            if (quote < i) quote = indexOrEnd(s, '"', i);
+            const end = nl < cr ? nl : cr;
+            if (end < n && quote > end) {
+              if (end > i) out.push({ line, cells: s.slice(i, end).split(',') });
+              line++;
+              i = end + 1;
+              if (end === cr) {
+                if (i === n) mode = AFTER_CR;
+                else if (s.charCodeAt(i) === LF) i++;
+              }
+              continue;
+            }
+          }
+          if (s.charCodeAt(i) === QUOTE) {
+            mode = QUOTED;
+            i++;
+          } else {
+            mode = UNQUOTED;
+          }
+          continue;
+        }
+        case UNQUOTED: {
+          if (comma < i) comma = indexOrEnd(s, ',', i);
+          if (nl < i) nl = indexOrEnd(s, '\n', i);
+          if (cr < i) cr = indexOrEnd(s, '\r', i);
+          if (quote < i) quote = indexOrEnd(s, '"', i);
+          let end = comma < nl ? comma : nl;
+          if (cr < end) end = cr;
+          if (quote < end) {
+            // A cell that starts with a quote is quoted; a quote later in it is a fault.
+            throw new CsvSyntaxError(
+              'invalid_opening_quote',
+              `Invalid Opening Quote: a quote is found on field ${cells.length} at line ${line}, value is ${JSON.stringify(field + s.slice(i, quote))}`,
+              line,
+            );
+          }
+          if (end === n) {
+            field += s.slice(i);
+            i = n;
+            continue;
+          }
+          const cell = field === '' ? s.slice(i, end) : field + s.slice(i, end);
+          field = '';
+          i = end + 1;
+          mode = CELL_START;
+          if (end === comma) {
+            cells.push(cell);
+            continue;
+          }
+          // The end of the record. (An empty line never gets here: CELL_START skips it.)
+          if (cells.length > 0 || cell !== '') {
+            cells.push(cell);
+            out.push({ line: recordLine, cells });
+            cells = [];
+          }
+          line++;
+          if (end === cr) {
+            if (i === n) mode = AFTER_CR;
+            else if (s.charCodeAt(i) === LF) i++;
+          }
+          continue;
+        }
+        case QUOTED: {
+          if (quote < i) quote = indexOrEnd(s, '"', i);
+          if (nl < i) nl = indexOrEnd(s, '\n', i);
+          if (cr < i) cr = indexOrEnd(s, '\r', i);
+          if (nl < quote || cr < quote) {
+            line += lineBreaks(s, i, quote, this.quotedCr);
+            this.quotedCr = false;
+          }
+          if (quote === n) {
+            field += s.slice(i);
+            this.quotedCr = s.charCodeAt(n - 1) === CR;
+            i = n;
+            continue;
+          }
+          field += s.slice(i, quote);
+          this.quotedCr = false;
+          i = quote + 1;
+          mode = QUOTED_QUOTE;
+          continue;
+        }
+        case QUOTED_QUOTE: {
+          const c = s.charCodeAt(i);
+          if (c === QUOTE) {
+            field += '"';
+            i++;
+            mode = QUOTED;
+            continue;
+          }
+          if (c === COMMA) {
+            cells.push(field);
+          } else if (c === LF || c === CR) {
+            cells.push(field);
+            out.push({ line: recordLine, cells });
+            cells = [];
+            line++;
+            if (c === CR) {
+              if (i + 1 === n) {
+                field = '';
+                i = n;
+                mode = AFTER_CR;
+                continue;
+              }
+              if (s.charCodeAt(i + 1) === LF) i++;
+            }
+          } else {
+            const got = String.fromCodePoint(s.codePointAt(i) ?? c);
+            throw new CsvSyntaxError(
+              'invalid_closing_quote',
+              `Invalid Closing Quote: got ${JSON.stringify(got)} at line ${line} instead of delimiter, record delimiter, trimable character (if activated) or comment`,
+              line,
+            );
+          }
+          field = '';
+          i++;
+          mode = CELL_START;
+          continue;
+        }
+        case AFTER_CR: {
+          if (s.charCodeAt(i) === LF) i++;
+          mode = CELL_START;
+          continue;
+        }
+      }
+    }
+    this.mode = mode;
+    this.cells = cells;
+    this.field = field;
+    this.line = line;
+    this.recordLine = recordLine;
+  }
+
+  /** The end of the text: pushes the last record (if it did not end with a line break). */
+  end(out: CsvRecord[]): void {
+    const { mode, cells, field } = this;
+    if (mode === QUOTED) {
+      // csv-parse reported the line of the last character.
+      const last = field.charCodeAt(field.length - 1);
+      const line = last === LF || last === CR ? this.line - 1 : this.line;
+      throw new CsvSyntaxError(
+        'quote_not_closed',
+        `Quote Not Closed: the parsing is finished with an opening quote at line ${line}`,
+        line,
+      );
+    }
+    if (mode === UNQUOTED || mode === QUOTED_QUOTE || (mode === CELL_START && cells.length > 0)) {
+      cells.push(field);
+      out.push({ line: this.recordLine, cells });
+    }
+    this.cells = [];
+    this.field = '';
+    this.mode = CELL_START;
+  }
+}
+
+function indexOrEnd(s: string, char: string, from: number): number {
+  const at = s.indexOf(char, from);
+  return at === -1 ? s.length : at;
+}
+
+/** Line breaks in `s` from `from` to `to` (CRLF is one; `afterCr`: the character before `from` was a CR). */
+function lineBreaks(s: string, from: number, to: number, afterCr: boolean): number {
+  let count = 0;
+  let previousCr = afterCr;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === CR) count++;
+    else if (c === LF && !previousCr) count++;
+    previousCr = c === CR;
+  }
+  return count;
+}
+
+/**
+ * Parses a byte stream (a `Readable`, say) as CSV, yielding the records each chunk completes.
+ * Only the unfinished record is held between chunks. Errors of the source pass through.
+ */
+export async function* readCsvRecords(
+  source: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<CsvRecord[]> {
+  const parser = new CsvParser();
+  let decoder: TextDecoder | undefined;
+  // The first bytes, held until there are enough to look for a UTF-16LE BOM.
+  let head: Uint8Array | undefined;
+  let startOfText = true;
+  let out: CsvRecord[] = [];
+  const write = (text: string) => {
+    if (text === '') return;
+    startOfText = false;
+    parser.write(text, out);
+  };
+  try {
+    for await (const chunk of source) {
+      if (typeof chunk === 'string') {
+        // Text read with `setEncoding` keeps its BOM (a decoder drops it).
+        write(startOfText && chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : chunk);
+      } else if (decoder !== undefined) {
+        write(decoder.decode(chunk, { stream: true }));
+      } else {
+        head = head === undefined ? chunk : concat(head, chunk);
+        if (head.length < 2) continue;
+        decoder = newDecoder(head);
+        write(decoder.decode(head, { stream: true }));
+        head = undefined;
+      }
+      if (out.length > 0) {
+        const records = out;
+        out = [];
+        yield records;
+      }
+    }
+    if (head !== undefined) write(newDecoder(head).decode(head));
+    else if (decoder !== undefined) write(decoder.decode());
+    parser.end(out);
+  } catch (error) {
+    // The records before the fault come first.
+    if (out.length > 0) yield out;
+    throw error;
+  }
+  if (out.length > 0) yield out;
+}
+
+/** UTF-8 unless the text starts with a UTF-16LE BOM; the decoder drops the BOM either way. */
+function newDecoder(head: Uint8Array): TextDecoder {
+  return new TextDecoder(head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : 'utf-8');
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  return both;
+}
