@@ -29,6 +29,15 @@ export interface SqlSession {
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
 }
 
+/** A table and the columns a bulk load fills, each with its SQL type (`text`, `jsonb`, `text[]`, ...). */
+export interface CopyTarget {
+  table: string;
+  columns: readonly { name: string; type: string }[];
+}
+
+/** One row of a bulk load: each column's value in PostgreSQL's text form, or null. */
+export type CopyRow = readonly (string | null)[];
+
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
   /** `dataDir` undefined: in memory. `loadDataDir`: start from a dump (tests start from a migrated one). */
@@ -48,12 +57,13 @@ export interface DatabaseHandle {
    */
   executeSql(text: string, values?: unknown[]): Promise<unknown>;
   /**
-   * Bulk-loads rows in COPY's text format: `into` is `table (column, ...)`, `chunks` yields whole
-   * lines. PostgreSQL streams them through one COPY on its own connection, pulling the next chunk
-   * only as fast as the server takes them; the embedded database takes them a few megabytes at a
-   * time. Not atomic on the embedded database: a failing source may leave the blobs before it.
+   * Bulk-loads rows into `target`, each row its columns' values in their text form (null for
+   * NULL). PostgreSQL streams them through one COPY on its own connection, pulling the next batch
+   * only as fast as the server takes them; the embedded database, whose COPY reads blobs about ten
+   * times slower than it inserts, takes each batch as one INSERT of unnested arrays. Not atomic on
+   * the embedded database: a failing source may leave the batches before it.
    */
-  copyFrom(into: string, chunks: AsyncIterable<string>): Promise<void>;
+  copyFrom(target: CopyTarget, batches: AsyncIterable<readonly CopyRow[]>): Promise<void>;
   /** Embedded database only: a tarball of its data folder (a backup; tests start from one). */
   dump?: () => Promise<Blob>;
   close(): Promise<void>;
@@ -115,10 +125,14 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Da
       }
     },
     executeSql: (text, values) => pool.query(text, values),
-    async copyFrom(into, chunks) {
+    async copyFrom(target, batches) {
       const client = await pool.connect();
+      const into = `${target.table} (${target.columns.map((c) => c.name).join(', ')})`;
+      async function* lines() {
+        for await (const batch of batches) yield copyTextOf(batch);
+      }
       try {
-        await pipeline(Readable.from(chunks), client.query(copyFromStdin(`COPY ${into} FROM STDIN`)));
+        await pipeline(Readable.from(lines()), client.query(copyFromStdin(`COPY ${into} FROM STDIN`)));
         client.release();
       } catch (error) {
         // A COPY cut short may leave the connection mid-protocol: never hand it out again.
@@ -129,9 +143,6 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Da
     close: () => pool.end(),
   };
 }
-
-/** The embedded database copies in blobs of about this many characters (memory stays bounded). */
-const PGLITE_COPY_BLOB_CHARS = 8 * 1024 * 1024;
 
 async function openPglite(
   target: Extract<DatabaseTarget, { kind: 'pglite' }>,
@@ -171,22 +182,19 @@ async function openPglite(
       const results = await client.exec(text);
       return results.length === 1 ? results[0] : results;
     },
-    async copyFrom(into, chunks) {
-      let pending: string[] = [];
-      let size = 0;
-      const flush = async () => {
-        if (size === 0) return;
-        const blob = new Blob(pending);
-        pending = [];
-        size = 0;
-        await client.query(`COPY ${into} FROM '/dev/blob'`, [], { blob });
-      };
-      for await (const chunk of chunks) {
-        pending.push(chunk);
-        size += chunk.length;
-        if (size >= PGLITE_COPY_BLOB_CHARS) await flush();
+    async copyFrom(target, batches) {
+      const columns = target.columns;
+      const insert = `INSERT INTO ${target.table} (${columns.map((c) => c.name).join(', ')})
+         SELECT ${columns.map((c, i) => `c${i}::${c.type}`).join(', ')}
+         FROM unnest(${columns.map((_, i) => `$${i + 1}::text[]`).join(', ')})
+           AS u(${columns.map((_, i) => `c${i}`).join(', ')})`;
+      for await (const batch of batches) {
+        if (batch.length === 0) continue;
+        await client.query(
+          insert,
+          columns.map((_, i) => batch.map((row) => row[i] ?? null)),
+        );
       }
-      await flush();
     },
     dump: async () => client.dumpDataDir('none'),
     async close() {
@@ -197,4 +205,26 @@ async function openPglite(
       }
     },
   };
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** Rows in COPY's text format: tab-separated, `\\N` for NULL, backslash escapes. */
+export function copyTextOf(rows: readonly CopyRow[]): string {
+  let text = '';
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      const value = row[i];
+      if (i > 0) text += '\t';
+      text +=
+        value === null || value === undefined
+          ? '\\N'
+          : COPY_SPECIAL.test(value)
+            ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!)
+            : value;
+    }
+    text += '\n';
+  }
+  return text;
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 
 import type { Connector, ExtractMode, IncompleteEntity } from '../connectors/connector.js';
 import { ConnectorError } from '../connectors/connector.js';
-import type { DatabaseHandle, Executor, Transaction } from '../db/client.js';
+import type { CopyRow, DatabaseHandle, Executor, Transaction } from '../db/client.js';
 import { sisSyncRunErrors } from '../db/schema/index.js';
 import { sqlSessionOf } from '../db/sql-session.js';
 import { ENTITY_TYPES, type EntityType, type RunStats } from '../domain/entity.js';
@@ -28,7 +28,7 @@ import { prepareRun } from './load/prepare.js';
 import { REFERENCES } from './load/references.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
 import { stopwatch, withLoadTimes, type RunTimings } from './run-timings.js';
-import { stagingCopyTarget, stagingLines } from './stage/staging-writer.js';
+import { stagingCopyTarget, stagingRows } from './stage/staging-writer.js';
 
 export interface SyncEngineDeps {
   handle: DatabaseHandle;
@@ -203,12 +203,12 @@ async function extract(
       const onIncomplete = (problem: IncompleteEntity) => {
         incomplete.set(entity, [...(incomplete.get(entity) ?? []), problem]);
       };
-      // The connector's batches become COPY lines; the database takes them while the next batch
+      // The connector's batches become staging rows; the database takes them while the next batch
       // is read (on PostgreSQL), and pulls no faster than it writes.
-      async function* lines(): AsyncGenerator<string> {
+      async function* rows(): AsyncGenerator<CopyRow[]> {
         for await (const batch of session.extract(entity, onIncomplete)) {
           await cancellation();
-          const written = stagingLines(target, entity, batch.records, batch.errors);
+          const written = stagingRows(target, entity, batch.records, batch.errors);
           staged[entity] = (staged[entity] ?? 0) + written.staged + written.invalid;
           if (batch.errors.length > 0) {
             await insertRunErrors(
@@ -216,14 +216,14 @@ async function extract(
               batch.errors.map((e) => toRunError(run, entity, e)),
             );
           }
-          if (written.text !== '') yield written.text;
+          if (written.rows.length > 0) yield written.rows;
           if (Date.now() - lastProgress > 1000) {
             lastProgress = Date.now();
             await updateRun(db, run.id, { progress: { phase: 'extracting', entity, staged } });
           }
         }
       }
-      await deps.handle.copyFrom(stagingCopyTarget(entity), lines());
+      await deps.handle.copyFrom(stagingCopyTarget(entity), rows());
       timings[entity] = { extractMs: clock.lap() };
     }
   } catch (error) {

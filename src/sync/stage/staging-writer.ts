@@ -1,13 +1,13 @@
+import type { CopyRow, CopyTarget } from '../../db/client.js';
 import type { EntityType } from '../../domain/entity.js';
 import type { ExtractedRecord, RecordError } from '../../domain/records.js';
 import { contentHash } from '../../lib/content-hash.js';
 import { STAGING } from './staging-columns.js';
 
 /*
- * Staging rows in PostgreSQL's COPY text format: one line per row, columns separated by tabs,
- * `\N` for NULL, backslash escapes for backslash, tab, line feed and carriage return. Lists are
- * array literals with every element quoted. The lines go to `DatabaseHandle.copyFrom`, so a
- * package streams into staging without a statement per batch.
+ * Staging rows for `DatabaseHandle.copyFrom`: each column's value in PostgreSQL's text form, so a
+ * package streams into staging through one COPY per entity (on PostgreSQL) without a statement
+ * per batch. Lists are array literals with every element quoted.
  */
 
 export interface StagingTarget {
@@ -16,61 +16,68 @@ export interface StagingTarget {
   providerId: string;
 }
 
-/** `table (columns)` for the COPY of an entity's staging rows, in the order `stagingLines` writes. */
-export function stagingCopyTarget(entity: EntityType): string {
+const COMMON_COLUMNS = [
+  { name: 'run_id', type: 'uuid' },
+  { name: 'tenant_id', type: 'text' },
+  { name: 'provider_id', type: 'uuid' },
+  { name: 'external_id', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'content_hash', type: 'text' },
+  { name: 'data', type: 'jsonb' },
+  { name: 'raw', type: 'jsonb' },
+  { name: 'invalid', type: 'boolean' },
+  { name: 'source_file', type: 'text' },
+  { name: 'source_line', type: 'integer' },
+  { name: 'source_page', type: 'text' },
+] as const;
+
+/** The staging table of an entity and its columns, in the order `stagingRows` fills them. */
+export function stagingCopyTarget(entity: EntityType): CopyTarget {
   const spec = STAGING[entity];
-  const columns = [
-    'run_id',
-    'tenant_id',
-    'provider_id',
-    'external_id',
-    'status',
-    'content_hash',
-    'data',
-    'raw',
-    'invalid',
-    'source_file',
-    'source_line',
-    'source_page',
-    ...spec.columns.map((c) => c.column),
-  ];
-  return `${spec.table} (${columns.join(', ')})`;
+  return {
+    table: spec.table,
+    columns: [
+      ...COMMON_COLUMNS,
+      ...spec.columns.map((c) => ({ name: c.column, type: c.type === 'list' ? 'text[]' : 'text' })),
+    ],
+  };
 }
 
 /**
- * The staging lines of one batch. A record that failed validation but has an id is staged once as
+ * The staging rows of one batch. A record that failed validation but has an id is staged once as
  * `invalid` (however many errors it has): present, so not deactivated, but not applied.
  */
-export function stagingLines<E extends EntityType>(
+export function stagingRows<E extends EntityType>(
   target: StagingTarget,
   entity: E,
   records: readonly ExtractedRecord<E>[],
   errors: readonly RecordError[],
-): { text: string; staged: number; invalid: number } {
+): { rows: CopyRow[]; staged: number; invalid: number } {
   const spec = STAGING[entity];
-  const prefix = `${copyText(target.runId)}\t${copyText(target.tenantId)}\t${copyText(target.providerId)}\t`;
-  const emptyTyped = spec.columns.map((c) => (c.type === 'list' ? '{}' : '\\N')).join('\t');
-  const tail = (emptyTyped === '' ? '' : `\t${emptyTyped}`) + '\n';
-  let text = '';
+  const { runId, tenantId, providerId } = target;
+  const emptyTyped = spec.columns.map((c) => (c.type === 'list' ? '{}' : null));
+  const rows: CopyRow[] = [];
   for (const r of records) {
-    const source = r.source;
-    text +=
-      prefix +
-      copyText(r.externalId) +
-      (r.deleted
-        ? '\ttobedeleted\t\t{}'
-        : `\tactive\t${contentHash(r.data)}\t${copyText(JSON.stringify(r.data))}`) +
-      `\t${r.raw === null ? '\\N' : copyText(JSON.stringify(r.raw))}\tf\t` +
-      `${copyText(source.file ?? null)}\t${source.line ?? '\\N'}\t${copyText(source.page ?? null)}`;
-    if (r.deleted) {
-      text += tail;
-    } else {
-      for (const c of spec.columns) {
-        text += '\t';
-        text += c.type === 'list' ? copyText(arrayLiteral(c.value(r.data) ?? [])) : copyText(c.value(r.data));
-      }
-      text += '\n';
-    }
+    const { file, line, page } = r.source;
+    rows.push([
+      runId,
+      tenantId,
+      providerId,
+      r.externalId,
+      r.deleted ? 'tobedeleted' : 'active',
+      r.deleted ? '' : contentHash(r.data),
+      r.deleted ? '{}' : JSON.stringify(r.data),
+      r.raw === null ? null : JSON.stringify(r.raw),
+      'f',
+      file ?? null,
+      line === undefined ? null : String(line),
+      page ?? null,
+      ...(r.deleted
+        ? emptyTyped
+        : spec.columns.map((c) =>
+            c.type === 'list' ? arrayLiteral(c.value(r.data) ?? []) : c.value(r.data),
+          )),
+    ]);
   }
   const invalidKeys = new Set<string>();
   for (const e of errors) {
@@ -79,22 +86,23 @@ export function stagingLines<E extends EntityType>(
     const key = `${e.externalId}\u0000${file ?? ''}\u0000${line ?? ''}\u0000${page ?? ''}`;
     if (invalidKeys.has(key)) continue;
     invalidKeys.add(key);
-    text +=
-      prefix +
-      `${copyText(e.externalId)}\tactive\t\t{}\t\\N\tt\t` +
-      `${copyText(file ?? null)}\t${line ?? '\\N'}\t${copyText(page ?? null)}` +
-      tail;
+    rows.push([
+      runId,
+      tenantId,
+      providerId,
+      e.externalId,
+      'active',
+      '',
+      '{}',
+      null,
+      't',
+      file ?? null,
+      line === undefined ? null : String(line),
+      page ?? null,
+      ...emptyTyped,
+    ]);
   }
-  return { text, staged: records.length, invalid: invalidKeys.size };
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One field of COPY's text format. */
-export function copyText(value: string | null): string {
-  if (value === null) return '\\N';
-  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
+  return { rows, staged: records.length, invalid: invalidKeys.size };
 }
 
 /** A text[] literal with every element quoted (so commas, braces, spaces and NULL stay text). */
