@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
+import { err, ok, type Result } from '../../lib/result.js';
 import { ConnectorError } from '../connector.js';
 import { noAuth, type AuthStrategy } from '../http/auth.js';
 import {
@@ -39,6 +40,19 @@ export interface CleverPage {
   /** The list's total, when Clever says it (`count=true`). */
   count: number | null;
 }
+
+/** A page as read, with its next link as Clever wrote it. */
+interface ReadPage {
+  page: CleverPage;
+  next: string | undefined;
+}
+
+/** A promise that never rejects: its outcome as a value. */
+const settle = <T>(promise: Promise<T>): Promise<Result<T, unknown>> =>
+  promise.then(
+    (value) => ok(value),
+    (error: unknown) => err(error),
+  );
 
 const checkList = checker(cleverListSchema);
 const checkSingle = checker(cleverSingleSchema);
@@ -111,16 +125,33 @@ export class CleverClient {
     return checked.value.data;
   }
 
-  /** Every page of a list, following `rel=next` until there is none (or an empty page). */
+  /** The first page of a list only, without reading on (a probe, as `testConnection` makes). */
+  async firstPage(path: string, params: Record<string, string>, signal: AbortSignal): Promise<CleverPage> {
+    const url = this.url(path, { limit: String(this.pageLimit), ...params });
+    return (await this.readPage(url, signal)).page;
+  }
+
+  /**
+   * Every page of a list, following `rel=next` until there is none (or an empty page).
+   *
+   * One page is read ahead: as soon as a page's next link is known, the next page is requested,
+   * before this one is handed over, so Clever's time to answer overlaps the consumer's mapping
+   * and staging of the page in hand. Never more than that one page is in flight or held. Its
+   * failure (after the HTTP layer's retries), and a next link that is refused, surface when the
+   * consumer asks for that page, as they would without the read-ahead; a consumer that stops
+   * early has it cancelled and settled before `return()` resolves.
+   */
   async *pages(
     path: string,
     params: Record<string, string>,
     signal: AbortSignal,
   ): AsyncGenerator<CleverPage> {
-    let url: URL | null = this.url(path, { limit: String(this.pageLimit), ...params });
+    // Cancels the page read ahead when nobody will ask for it; the run's signal cancels it too.
+    const stop = new AbortController();
+    const readSignal = AbortSignal.any([signal, stop.signal]);
     const seen = new Set<string>();
-    while (url !== null) {
-      const where: string = `${url.pathname}${url.search}`;
+    const read = async (url: URL): Promise<ReadPage> => {
+      const where = `${url.pathname}${url.search}`;
       if (seen.has(url.href)) {
         throw new ConnectorError(
           'invalid_payload',
@@ -129,36 +160,69 @@ export class CleverClient {
         );
       }
       seen.add(url.href);
-      let body: unknown;
-      try {
-        body = (await this.http.requestJson({ url, signal })).body;
-      } catch (error) {
-        // Say which page: the HTTP layer names only the path, never the query.
-        if (!(error instanceof ConnectorError)) throw error;
-        throw new ConnectorError(error.code, `${error.message} [page ${where}]`, {
-          retryable: error.retryable,
-          source: { page: where },
-          cause: error,
-        });
+      return this.readPage(url, readSignal);
+    };
+    const readLink = async (uri: string, from: string): Promise<ReadPage> =>
+      read(this.resolveLink(uri, from));
+    // Settled, so that a page read ahead which fails while the consumer is busy is never an
+    // unhandled rejection; its error is thrown when that page is asked for.
+    let ahead: Promise<Result<ReadPage, unknown>> | null = settle(
+      read(this.url(path, { limit: String(this.pageLimit), ...params })),
+    );
+    try {
+      while (ahead !== null) {
+        const result: Result<ReadPage, unknown> = await ahead;
+        ahead = null;
+        if (!result.ok) throw result.error;
+        const { page, next }: ReadPage = result.value;
+        if (page.more && next !== undefined) {
+          ahead = settle(readLink(next, page.where));
+        }
+        yield page;
       }
-      const checked = checkList(body);
-      if (!checked.ok) {
-        throw new ConnectorError(
-          'invalid_payload',
-          `Clever: GET ${where} answered 200 without a list envelope ({data: [{data, uri}], links}): ${checked.issues
-            .map((i) => i.message)
-            .join('; ')}`,
-          { retryable: true, source: { page: where } },
-        );
+    } finally {
+      if (ahead !== null) {
+        // The consumer stopped (or failed) with a page in flight: nothing will read it.
+        stop.abort();
+        await ahead;
       }
-      const items = checked.value.data.map((d) => d.data);
-      const next = checked.value.links?.find((l) => l.rel === 'next')?.uri;
-      // Clever's docs: a page may link on although nothing follows; an empty page is the end.
-      const more = next !== undefined && items.length > 0;
-      const limit = Number(url.searchParams.get('limit') ?? this.pageLimit);
-      yield { items, where, short: more && items.length < limit, more, count: checked.value.count ?? null };
-      url = more ? this.resolveLink(next, where) : null;
     }
+  }
+
+  /** One page of a list, checked; errors name the page. */
+  private async readPage(url: URL, signal: AbortSignal): Promise<ReadPage> {
+    const where = `${url.pathname}${url.search}`;
+    let body: unknown;
+    try {
+      body = (await this.http.requestJson({ url, signal })).body;
+    } catch (error) {
+      // Say which page: the HTTP layer names only the path, never the query.
+      if (!(error instanceof ConnectorError)) throw error;
+      throw new ConnectorError(error.code, `${error.message} [page ${where}]`, {
+        retryable: error.retryable,
+        source: { page: where },
+        cause: error,
+      });
+    }
+    const checked = checkList(body);
+    if (!checked.ok) {
+      throw new ConnectorError(
+        'invalid_payload',
+        `Clever: GET ${where} answered 200 without a list envelope ({data: [{data, uri}], links}): ${checked.issues
+          .map((i) => i.message)
+          .join('; ')}`,
+        { retryable: true, source: { page: where } },
+      );
+    }
+    const items = checked.value.data.map((d) => d.data);
+    const next = checked.value.links?.find((l) => l.rel === 'next')?.uri;
+    // Clever's docs: a page may link on although nothing follows; an empty page is the end.
+    const more = next !== undefined && items.length > 0;
+    const limit = Number(url.searchParams.get('limit') ?? this.pageLimit);
+    return {
+      page: { items, where, short: more && items.length < limit, more, count: checked.value.count ?? null },
+      next,
+    };
   }
 
   /**

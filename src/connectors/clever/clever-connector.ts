@@ -37,7 +37,7 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
 
     async testConnection(ctx) {
       const api = client(ctx);
-      const districts = await firstPage(api, '/districts', { limit: '1' }, ctx.signal);
+      const districts = await api.firstPage('/districts', { limit: '1' }, ctx.signal);
       const district = districts.items[0];
       const checked = checkDistrict(district);
       if (!checked.ok) {
@@ -47,8 +47,8 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
         );
       }
       // `count=true` asks Clever for the total; only when it gives none is one full page counted.
-      let users = await firstPage(api, '/users', { limit: '1', count: 'true' }, ctx.signal);
-      if (users.count === null) users = await firstPage(api, '/users', {}, ctx.signal);
+      let users = await api.firstPage('/users', { limit: '1', count: 'true' }, ctx.signal);
+      if (users.count === null) users = await api.firstPage('/users', {}, ctx.signal);
       const counted = users.count ?? users.items.length;
       const atLeast = users.count === null && users.more;
       return {
@@ -100,18 +100,6 @@ export function createCleverConnector(config: CleverConfig, deps: CleverConnecto
       return fullSession(api, ctx, eventsReadable ? { eventId, lastFullPullAt: startedAt } : null, warnings);
     },
   };
-}
-
-async function firstPage(
-  api: CleverClient,
-  path: string,
-  params: Record<string, string>,
-  signal: AbortSignal,
-): Promise<{ items: unknown[]; count: number | null; more: boolean }> {
-  for await (const page of api.pages(path, params, signal)) {
-    return { items: page.items, count: page.count, more: page.more };
-  }
-  return { items: [], count: null, more: false };
 }
 
 function fullSession(

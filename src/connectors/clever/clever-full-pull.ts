@@ -120,9 +120,10 @@ async function* pullUsers(
           else if (!list.includes(checked.value.id)) list.push(checked.value.id);
         }
       }
+      // The check above is the one mapUser would make: passed on, not made twice.
       return itemsOf(
         'user',
-        mapUser(item, () => []),
+        mapUser(item, () => [], checked),
         source,
       );
     },

@@ -225,6 +225,26 @@ describe('Clever v3.0 mapping', () => {
       });
     });
 
+    it('keeps credentials out of raw without touching the object as sent, and copies nothing without them', () => {
+      const sent = users.find((u) => (u as { id?: unknown }).id === '603ebb2ab452fb006c763989');
+      const before = structuredClone(sent);
+      const teacher = byId('603ebb2ab452fb006c763989');
+      const roles = teacher.raw.roles as Record<string, Record<string, unknown>>;
+      expect(Object.keys(roles)).toEqual(['teacher', 'staff']);
+      for (const role of Object.values(roles)) expect(role).not.toHaveProperty('credentials');
+      expect(roles.teacher).toMatchObject({ sis_id: 'T-100' });
+      expect(sent).toEqual(before);
+      // A contact carries no login: its raw is the object as Clever sent it.
+      const contact = users.find((u) => (u as { id?: unknown }).id === '603ebb2ab452fb006c763a10');
+      expect(byId('603ebb2ab452fb006c763a10').raw).toBe(contact);
+    });
+
+    it('maps an object already checked by checkUserObject the same as one it checks itself', () => {
+      for (const user of users) {
+        expect(mapUser(user, contactsOf, checkUserObject(user))).toEqual(mapUser(user, contactsOf));
+      }
+    });
+
     it('maps contacts to parents, relatives and guardians linked to their students', () => {
       expect(byId('603ebb2ab452fb006c763a10').data).toMatchObject({
         role: 'parent',

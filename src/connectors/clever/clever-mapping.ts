@@ -17,6 +17,7 @@ import {
   cleverSectionSchema,
   cleverTermSchema,
   cleverUserSchema,
+  type Checked,
   type CleverSection,
   type CleverUser,
   type FieldIssue,
@@ -236,9 +237,7 @@ export function studentsOfContact(user: CleverUser): string[] {
   return unique((user.roles.contact?.student_relationships ?? []).map((r) => r.student));
 }
 
-export function checkUserObject(
-  value: unknown,
-): { ok: true; value: CleverUser } | { ok: false; issues: FieldIssue[] } {
+export function checkUserObject(value: unknown): Checked<CleverUser> {
   return checkUser(value);
 }
 
@@ -246,13 +245,15 @@ export function checkUserObject(
  * A Clever user (one object, a map of roles) as one canonical user. Its primary role is the
  * first it holds of student, contact, teacher, district_admin, staff (Clever never combines
  * student or contact with another role); `roles` lists them all. `contactsOf` answers a
- * student's contacts, which Clever records only on the contact's side.
+ * student's contacts, which Clever records only on the contact's side. A caller that has
+ * already checked `value` with `checkUserObject` passes that result as `checked`, so the object
+ * is not walked twice.
  */
 export function mapUser(
   value: unknown,
   contactsOf: (studentId: string) => readonly string[],
+  checked: Checked<CleverUser> = checkUser(value),
 ): MapResult<'users'> {
-  const checked = checkUser(value);
   if (!checked.ok) return failed(value, checked.issues);
   const user = checked.value;
   const { student, teacher, staff, district_admin: districtAdmin, contact } = user.roles;
@@ -325,18 +326,22 @@ export function mapUser(
   return { ok: true, value: { externalId: user.id, data, raw: withoutCredentials(asRecord(value)) } };
 }
 
-/** The user object without `roles.*.credentials` (district usernames may double as logins). */
+/**
+ * The user object without `roles.*.credentials` (district usernames may double as logins).
+ * Copied only as far as there is something to drop: a user without credentials is itself, and
+ * only the roles that carry them are copied.
+ */
 function withoutCredentials(user: Record<string, unknown>): Record<string, unknown> {
   const roles = user.roles;
   if (typeof roles !== 'object' || roles === null) return user;
-  const cleaned: Record<string, unknown> = {};
-  for (const [name, role] of Object.entries(roles)) {
-    if (typeof role === 'object' && role !== null) {
-      const { credentials: _dropped, ...rest } = role as Record<string, unknown>;
-      cleaned[name] = rest;
-    } else {
-      cleaned[name] = role;
-    }
+  let cleaned: Record<string, unknown> | null = null;
+  for (const name in roles) {
+    if (!Object.hasOwn(roles, name)) continue;
+    const role = (roles as Record<string, unknown>)[name];
+    if (typeof role !== 'object' || role === null || !Object.hasOwn(role, 'credentials')) continue;
+    const { credentials: _dropped, ...rest } = role as Record<string, unknown>;
+    cleaned ??= { ...roles };
+    cleaned[name] = rest;
   }
-  return { ...user, roles: cleaned };
+  return cleaned === null ? user : { ...user, roles: cleaned };
 }
