@@ -106,11 +106,6 @@ export async function findLastAppliedRun(db: Executor, providerId: string): Prom
   return row;
 }
 
-export async function findResumeCheckpoint(db: Executor, providerId: string): Promise<string | null> {
-  const value = (await findLastAppliedRun(db, providerId))?.checkpoint?.value;
-  return typeof value === 'string' ? value : null;
-}
-
 /** Errors (not warnings) a run recorded on one entity. */
 export async function countEntityErrors(db: Executor, runId: string, entity: EntityType): Promise<number> {
   const [row] = await db

@@ -289,7 +289,12 @@ async function unchangedSinceLastLoad(
   const { db } = deps.handle;
   if ((await countEntityErrors(db, lastApplied.id, entity)) > 0) return null;
   await copyEntityWarnings(db, lastApplied.id, run.id, entity);
-  const rows = await db.execute<{ n: number }>(
+  return activeLinks(deps, run, entity);
+}
+
+/** How many records of an entity this run's provider stands for now (its active links). */
+async function activeLinks(deps: SyncEngineDeps, run: RunRow, entity: EntityType): Promise<number> {
+  const rows = await deps.handle.db.execute<{ n: number }>(
     sql`SELECT count(*)::int AS n FROM sis_external_links
         WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity} AND active`,
   );
@@ -311,11 +316,7 @@ async function guardEmptySnapshots(
   for (const entity of ENTITY_TYPES) {
     if (modes[entity] !== 'snapshot' || incomplete.has(entity) || skipped[entity] !== undefined) continue;
     if ((staged[entity] ?? 0) > 0) continue;
-    const rows = await deps.handle.db.execute<{ n: number }>(
-      sql`SELECT count(*)::int AS n FROM sis_external_links
-          WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity} AND active`,
-    );
-    const known = (rows as { rows: { n: number }[] }).rows[0]?.n ?? 0;
+    const known = await activeLinks(deps, run, entity);
     if (known > 0) {
       incomplete.set(entity, [
         {
