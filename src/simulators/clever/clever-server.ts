@@ -344,6 +344,10 @@ export async function startCleverSimulator(options: CleverSimulatorOptions): Pro
       else res.destroy();
     });
   });
+  // Node closes an idle kept-alive connection after 5 s; an API behind a load balancer keeps it
+  // for a minute or more. With the 5 s default, a client paused longer than that (a long garbage
+  // collection in a 1M-district benchmark) reuses a socket the server is closing: ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
