@@ -274,7 +274,11 @@ export function toExtractedRecord<E extends EntityType>(
   original: Readonly<Record<string, unknown>>,
   source: RecordSource,
 ): ExtractedRecord<E> {
-  const raw: Record<string, unknown> = { ...original };
-  for (const field of CREDENTIAL_FIELDS) delete raw[field];
+  // Copied without the credentials rather than copied and then `delete`d: a deletion turns the
+  // object into a slow dictionary, and every staged record is serialised from it.
+  const raw: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(original)) {
+    if (!(CREDENTIAL_FIELDS as readonly string[]).includes(field)) raw[field] = value;
+  }
   return { externalId: mapped.externalId, deleted: mapped.deleted, data: mapped.data, raw, source };
 }

@@ -1,7 +1,7 @@
 import type { CopyRow, CopyTarget } from '../../db/client.js';
 import type { EntityType } from '../../domain/entity.js';
 import type { ExtractedRecord, RecordError } from '../../domain/records.js';
-import { contentHash } from '../../lib/content-hash.js';
+import { hashOfStableJson, stableStringify } from '../../lib/content-hash.js';
 import { STAGING } from './staging-columns.js';
 
 /*
@@ -59,14 +59,16 @@ export function stagingRows<E extends EntityType>(
   const rows: CopyRow[] = [];
   for (const r of records) {
     const { file, line, page } = r.source;
+    // One serialisation serves both: the hash is of the key-sorted JSON, and jsonb ignores key order.
+    const json = r.deleted ? '{}' : stableStringify(r.data);
     rows.push([
       runId,
       tenantId,
       providerId,
       r.externalId,
       r.deleted ? 'tobedeleted' : 'active',
-      r.deleted ? '' : contentHash(r.data),
-      r.deleted ? '{}' : JSON.stringify(r.data),
+      r.deleted ? '' : hashOfStableJson(json),
+      json,
       r.raw === null ? null : JSON.stringify(r.raw),
       'f',
       file ?? null,
