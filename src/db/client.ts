@@ -132,7 +132,11 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Da
         for await (const batch of batches) yield copyTextOf(batch);
       }
       try {
-        await pipeline(Readable.from(lines()), client.query(copyFromStdin(`COPY ${into} FROM STDIN`)));
+        await pipeline(
+          // One batch read ahead is enough to keep both sides busy; more only holds memory.
+          Readable.from(lines(), { highWaterMark: 1 }),
+          client.query(copyFromStdin(`COPY ${into} FROM STDIN`)),
+        );
         client.release();
       } catch (error) {
         // A COPY cut short may leave the connection mid-protocol: never hand it out again.
