@@ -88,8 +88,8 @@ async function flagDuplicates(session: SqlSession, ctx: PrepareContext, entity: 
  * A reference resolves when the target is in this pull and valid, or already known (an active
  * link) and not going away: not tombstoned (unless its entity is incomplete, and so takes nothing
  * away), and either its entity is not a complete snapshot here or it is present in it (an invalid
- * row still counts as present). Built as a table of ids right before each check, since the checks
- * before it may have made rows of the target invalid, so that the check is one anti-join.
+ * row still counts as present). The ids are put in a table right before each check (an earlier
+ * check may have made rows of the target invalid), so that the check is one anti-join.
  */
 async function createResolvable(session: SqlSession, ctx: PrepareContext, target: EntityType): Promise<void> {
   const table = STAGING[target].table;
