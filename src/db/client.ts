@@ -215,7 +215,7 @@ const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** Rows in COPY's text format: tab-separated, `\\N` for NULL, backslash escapes. */
-export function copyTextOf(rows: readonly CopyRow[]): string {
+function copyTextOf(rows: readonly CopyRow[]): string {
   let text = '';
   for (const row of rows) {
     for (let i = 0; i < row.length; i++) {

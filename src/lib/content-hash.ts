@@ -31,12 +31,10 @@ export function stableStringify(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The fingerprint of a record's content from its `stableStringify` form. */
+/**
+ * A short fingerprint of a record's content from its `stableStringify` form: equal content, equal
+ * hash (staging keeps the same string as the record's JSON, so it is serialised once).
+ */
 export function hashOfStableJson(json: string): string {
   return createHash('sha1').update(json).digest('base64url');
-}
-
-/** A short, stable fingerprint of a record's content: equal content, equal hash. */
-export function contentHash(value: unknown): string {
-  return hashOfStableJson(stableStringify(value));
 }

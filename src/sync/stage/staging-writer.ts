@@ -108,6 +108,6 @@ export function stagingRows<E extends EntityType>(
 }
 
 /** A text[] literal with every element quoted (so commas, braces, spaces and NULL stay text). */
-export function arrayLiteral(values: readonly string[]): string {
+function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
