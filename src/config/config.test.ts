@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       dataDir: path.resolve('./data'),
       encryptionKey: undefined,
       previousEncryptionKeys: [],
+      retentionDays: 30,
+      metricsToken: undefined,
     });
   });
 

@@ -26,6 +26,10 @@ export interface Config {
   encryptionKey: Buffer | undefined;
   /** Older keys that still decrypt configs written before a rotation. */
   previousEncryptionKeys: Buffer[];
+  /** Days that staging rows and per-record run errors are kept; 0 keeps them for ever. */
+  retentionDays: number;
+  /** When set, GET /metrics demands `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   jwt: {
     /** HS256 shared secret; generated into `dataDir` outside production when neither it nor a JWKS URL is set. */
     secret: string | undefined;
@@ -153,6 +157,16 @@ export const ENVIRONMENT = {
     description: 'Comma-separated older keys that still decrypt configs until they are rotated.',
     parse: aesKeyList,
   },
+  SIS_SYNC_RETENTION_DAYS: {
+    description:
+      "Days a run's staged records and per-record errors are kept (0: for ever). The last applied run's staging of each provider is always kept.",
+    default: '30',
+    parse: integer(0, 36500),
+  },
+  METRICS_TOKEN: {
+    description: 'When set, GET /metrics (Prometheus) demands this bearer token.',
+    parse: text,
+  },
   JWT_SECRET: { description: 'HS256 secret for bearer tokens (at least 32 characters).', parse: jwtSecret },
   JWT_JWKS_URL: {
     description: 'JWKS URL for RS256/ES256 bearer tokens from an identity provider.',
@@ -212,6 +226,8 @@ export function loadConfig(env: Env): Result<Config, ConfigError> {
     importDir: v.SIS_SYNC_IMPORT_DIR,
     encryptionKey: v.SIS_SYNC_ENCRYPTION_KEY,
     previousEncryptionKeys: v.SIS_SYNC_PREVIOUS_ENCRYPTION_KEYS ?? [],
+    retentionDays: v.SIS_SYNC_RETENTION_DAYS,
+    metricsToken: v.METRICS_TOKEN,
     jwt: {
       secret: v.JWT_SECRET,
       jwksUrl: v.JWT_JWKS_URL,

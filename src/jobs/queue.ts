@@ -11,9 +11,18 @@ export interface JobPayloads {
   'sis-sync-run': { kind: 'sync' | 'apply'; runId: string; providerId: string };
   /** A provider's schedule is due at `dueAt`: start (or skip) its scheduled run. */
   'sis-sync-schedule': { providerId: string; dueAt: string };
+  /** Attempt a webhook delivery (its first try, or a retry after backoff). */
+  'sis-sync-webhook': { deliveryId: string };
+  /** The retention sweep is due at `dueAt`: prune old staging and run errors, queue the next. */
+  'sis-sync-prune': { dueAt: string };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES = ['sis-sync-run', 'sis-sync-schedule'] as const satisfies readonly QueueName[];
+export const QUEUE_NAMES = [
+  'sis-sync-run',
+  'sis-sync-schedule',
+  'sis-sync-webhook',
+  'sis-sync-prune',
+] as const satisfies readonly QueueName[];
 
 export interface Job<N extends QueueName> {
   id: string;

@@ -34,7 +34,19 @@ export interface WorkerOptions {
    * runs handed to `runHere` (the `sync` command, which must not take other providers' work).
    */
   consume: boolean;
+  /** Work beside runs (webhook deliveries, pruning), done by a worker that consumes the queue. */
+  chores?: readonly WorkerChore[];
   clock?: () => Date;
+}
+
+/**
+ * A kind of background work. The worker calls `run` on each look at the queue, never twice at
+ * once, without holding up runs: it does what is due (in its own transactions) and resolves true
+ * when more may be due right away.
+ */
+export interface WorkerChore {
+  name: string;
+  run(): Promise<boolean>;
 }
 
 export interface Worker {
@@ -67,6 +79,8 @@ export function createWorker(options: WorkerOptions): Worker {
 
   /** Runs executing here, by id. */
   const running = new Map<string, Promise<void>>();
+  /** Chores in progress, by name. */
+  const choring = new Map<string, Promise<void>>();
   /** Runs this worker cancelled because it is stopping (their message says so). */
   const stoppedByShutdown = new Set<string>();
   let stopping = false;
@@ -102,8 +116,23 @@ export function createWorker(options: WorkerOptions): Worker {
     }).catch(() => undefined);
   };
 
+  const startChores = () => {
+    for (const chore of options.chores ?? []) {
+      if (stopping || choring.has(chore.name)) continue;
+      const work = chore
+        .run()
+        .then((more) => {
+          if (more) wake();
+        })
+        .catch((error: unknown) => log.warn({ error: safeError(error), chore: chore.name }, 'chore failed'))
+        .finally(() => choring.delete(chore.name));
+      choring.set(chore.name, work);
+    }
+  };
+
   /** Fires every due schedule, then takes runs while this worker and the deployment have room. */
   const takeWork = async () => {
+    startChores();
     for (;;) {
       if (stopping) return;
       const firing = await fireNextSchedule(db, queue, clock);
@@ -224,6 +253,7 @@ export function createWorker(options: WorkerOptions): Worker {
       stopping = true;
       wake();
       await loop;
+      await Promise.all(choring.values());
       if (running.size > 0) {
         log.info({ runs: [...running.keys()] }, 'cancelling the runs in progress before shutdown');
         for (const runId of running.keys()) {

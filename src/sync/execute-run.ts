@@ -39,6 +39,22 @@ export interface SyncEngineDeps {
   createConnector(row: ProviderRow, config: Record<string, unknown>): Connector;
   /** Changes listed per entity and kind on a run; beyond it they are only counted. */
   changeCap?: number;
+  /** Told of each run's end: webhooks, metrics. */
+  observer?: RunObserver;
+}
+
+/** What the rest of the service learns of a run from the engine. */
+export interface RunObserver {
+  /**
+   * Inside the transaction that applies the run, after its final state is written: whatever must
+   * exist exactly when the run's changes do (webhook notices and their jobs).
+   */
+  applied?(tx: Transaction, run: RunRow): Promise<void>;
+  /**
+   * Once a run this process executed reached its end or a hold, outside any transaction. A
+   * failure here is logged; it never changes the run.
+   */
+  ended?(run: RunRow): Promise<void>;
 }
 
 class RunCancelledError extends Error {
@@ -69,10 +85,32 @@ class RunLostError extends Error {
  * it for review, or (a dry run) only preview it. Any failure leaves the roster as it was.
  */
 export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
-  const { db } = deps.handle;
-  const started = await findRun(db, runId);
+  const started = await findRun(deps.handle.db, runId);
   if (started?.status !== 'IN_PROGRESS' || started.phase !== 'extracting') return started;
+  return ended(deps, await syncRun(deps, started));
+}
+
+/** Applies a held run after approval: the same staging, the same plan, no threshold. */
+export async function applyApprovedRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
+  const run = await findRun(deps.handle.db, runId);
+  if (run?.status !== 'IN_PROGRESS' || run.phase !== 'approved') return run;
+  return ended(deps, await applyRun(deps, run));
+}
+
+async function ended(deps: SyncEngineDeps, run: RunRow | undefined): Promise<RunRow | undefined> {
+  if (run === undefined || deps.observer?.ended === undefined) return run;
+  try {
+    await deps.observer.ended(run);
+  } catch (error) {
+    deps.logger.warn({ runId: run.id, error: safeError(error) }, 'could not report the end of a run');
+  }
+  return run;
+}
+
+async function syncRun(deps: SyncEngineDeps, started: RunRow): Promise<RunRow | undefined> {
+  const { db } = deps.handle;
   const run = started;
+  const runId = run.id;
   const log = deps.logger.child({ runId, providerId: run.providerId });
   const cancellation = cancellationCheck(deps, runId);
   try {
@@ -123,11 +161,9 @@ export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<R
   }
 }
 
-/** Applies a held run after approval: the same staging, the same plan, no threshold. */
-export async function applyApprovedRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
+async function applyRun(deps: SyncEngineDeps, run: RunRow): Promise<RunRow | undefined> {
   const { db } = deps.handle;
-  const run = await findRun(db, runId);
-  if (run?.status !== 'IN_PROGRESS' || run.phase !== 'approved') return run;
+  const runId = run.id;
   const log = deps.logger.child({ runId, providerId: run.providerId });
   await updateRun(db, runId, { phase: 'loading' });
   try {
@@ -400,6 +436,7 @@ async function load(
         finishedAt: new Date(),
       });
       if (finished === undefined) throw new RunLostError(run.id);
+      await deps.observer?.applied?.(tx, finished);
     },
   });
   if (outcome.applied) return findRun(db, run.id);

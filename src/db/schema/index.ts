@@ -1,3 +1,4 @@
+export * from './downstream.js';
 export * from './providers.js';
 export * from './roster.js';
 export * from './runs.js';

@@ -145,6 +145,15 @@ export const users = pgTable(
     userIds: jsonb('user_ids').$type<{ type: string; identifier: string }[]>().notNull().default([]),
     /** OneRoster enabledUser: the record is current but sign-in is curtailed when false. */
     enabled: boolean('enabled').notNull().default(true),
+    /** OneRoster 1.2: the names the person goes by, and their pronouns. */
+    preferredGivenName: text('preferred_given_name'),
+    preferredMiddleName: text('preferred_middle_name'),
+    preferredFamilyName: text('preferred_family_name'),
+    pronouns: text('pronouns'),
+    /** OneRoster 1.2 userMasterIdentifier: the SIS's person id, stable across its records. */
+    masterIdentifier: text('master_identifier'),
+    /** OneRoster 1.2 primaryOrg: the school the SIS names as the user's main one. */
+    primarySchoolId: uuid('primary_school_id'),
   },
   (t) => [
     primaryKey({ name: 'users_pk', columns: [t.tenantId, t.id] }),
