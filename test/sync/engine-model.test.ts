@@ -32,6 +32,7 @@ import {
   type TermRow,
   type UserRow,
 } from '../support/roster-model.js';
+import { databaseFeed, FeedReplica } from '../support/change-feed-replica.js';
 import { csvProvider, platformAdmin, rows, syncNow } from '../support/sync.js';
 import { ONEROSTER_ENTITIES } from '../../src/connectors/oneroster/entities.js';
 
@@ -493,6 +494,8 @@ async function runScenario(scenario: Scenario): Promise<void> {
   writeSnapshot(dir, snapshotsOf(scenario)[0]!.snapshot);
   const providerId = await csvProvider(t, tenant, dir, { maxDeactivationRatio: scenario.maxRatio });
   let model: RosterState = emptyRoster();
+  // A downstream reader of the change feed: after every run its copy must equal the roster.
+  const feed = new FeedReplica(tenant, databaseFeed(t));
   const where = (i: number, what: string) => `snapshot ${i + 1} of ${scenario.steps.length}, ${what}`;
 
   const check = (i: number, what: string, run: RunRow, expected: RunPrediction, status: string) => {
@@ -510,6 +513,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       const dry = await syncNow(t, providerId, { dryRun: true });
       check(i, 'dry run', dry, expected, expected.status);
       expect(await databaseView(tenant), where(i, 'dry run leaves the roster')).toEqual(viewOf(model));
+      expect(await feed.catchUp(where(i, 'dry run')), where(i, 'a dry run writes no event')).toBe(0);
     }
     let run = await syncNow(t, providerId);
     note(expected.held ? 'HELD' : expected.status);
@@ -523,6 +527,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
     check(i, 'run', run, expected, expected.held ? 'HELD' : expected.status);
     if (expected.held) {
       expect(await databaseView(tenant), where(i, 'a held run changes nothing')).toEqual(viewOf(model));
+      expect(await feed.catchUp(where(i, 'held')), where(i, 'a held run writes no event')).toBe(0);
       if (step.onHold === 'discard') {
         await t.deps.runs.discard({ principal: platformAdmin }, run.id);
         continue;
@@ -534,6 +539,8 @@ async function runScenario(scenario: Scenario): Promise<void> {
     }
     model = expected.next;
     expect(await databaseView(tenant), where(i, 'roster')).toEqual(viewOf(model));
+    await feed.catchUp(where(i, 'feed'));
+    await feed.expectEqualToRoster(t, where(i, 'feed'));
     if (step.rerun) {
       // Design: re-running with the same source data changes nothing and reports zero changes.
       const again = predictRun(model, snapshot, scenario.maxRatio);
@@ -544,6 +551,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       }
       if (!again.held) model = again.next;
       expect(await databaseView(tenant), where(i, 'rerun roster')).toEqual(viewOf(model));
+      expect(await feed.catchUp(where(i, 'rerun')), where(i, 'a rerun writes no event')).toBe(0);
     }
   }
 }

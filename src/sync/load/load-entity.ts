@@ -43,9 +43,14 @@ export async function loadEntity(
   tx: SqlSession,
   ctx: LoadContext,
   entity: EntityType,
-  scope: DeactivationScope,
-  changeCap: number,
+  options: {
+    scope: DeactivationScope;
+    changeCap: number;
+    /** Write the change feed's events (an applying load; a preview writes none). */
+    recordEvents: boolean;
+  },
 ): Promise<EntityLoadResult> {
+  const { scope, changeCap, recordEvents } = options;
   const staging = STAGING[entity].table;
   const spec = CANONICAL[entity];
   const rows = `load_${entity}`;
@@ -87,14 +92,19 @@ export async function loadEntity(
     p,
   );
   await refreshStatistics(tx, [rows]);
+  // Which fields an update changes can only be seen before it is written.
+  if (recordEvents) await noteChangedFields(tx, ctx, entity);
 
   // Updates go before inserts: the statistics refreshed above describe the tables as they were,
   // and an update planned on them must not meet thousands of rows inserted a moment ago.
+  // A record whose provider record changed in nothing the roster keeps (a new dateLastModified)
+  // is left alone: its updated_at moves only when its values do, as the change feed says.
   await tx.query(
     `UPDATE ${spec.table} c
      SET ${columnNames.map((n) => `${n} = t.${n}`).join(', ')}, active = true, deactivated_at = NULL, updated_at = now()
      FROM ${rows} t
-     WHERE c.tenant_id = $1 AND c.id = t.target_id AND t.kind IN ('updated', 'reactivated')`,
+     WHERE c.tenant_id = $1 AND c.id = t.target_id AND t.kind IN ('updated', 'reactivated')
+       AND (NOT c.active OR (${columnNames.map((n) => `c.${n}`).join(', ')}) IS DISTINCT FROM (${columnNames.map((n) => `t.${n}`).join(', ')}))`,
     [ctx.tenantId],
   );
   await tx.query(
@@ -122,10 +132,13 @@ export async function loadEntity(
   // What follows (parents, guardians, deletes, and the next entities' loads) joins the rows just
   // written; the tables not written yet keep the statistics prepare refreshed.
   await refreshStatistics(tx, ['sis_external_links', spec.table]);
-  if (spec.selfParent !== undefined) await resolveParents(tx, ctx, entity, spec.selfParent);
+  if (spec.selfParent !== undefined) {
+    await resolveParents(tx, ctx, entity, spec.selfParent, recordEvents);
+  }
   if (entity === 'users') await syncRelationships(tx, ctx);
 
   const removed = await deactivate(tx, ctx, entity, scope);
+  if (recordEvents) await writeChangeEvents(tx, ctx, entity);
   const counts = await tx.query<{ kind: string; n: number }>(
     `SELECT kind, count(*)::int AS n FROM ${rows} GROUP BY kind`,
   );
@@ -134,6 +147,7 @@ export async function loadEntity(
   await tx.query(`DROP TABLE ${rows}`);
   await tx.query(`DROP TABLE gone_${entity}`);
   await tx.query(`DROP TABLE deactivated_${entity}`);
+  if (recordEvents) await tx.query(`DROP TABLE changed_${entity}`);
   return {
     stats: {
       created: count('created'),
@@ -155,16 +169,72 @@ async function resolveParents(
   ctx: LoadContext,
   entity: EntityType,
   parent: { column: string; stagingColumn: string },
+  recordEvents: boolean,
 ): Promise<void> {
   const staging = STAGING[entity].table;
-  await tx.query(
-    `UPDATE ${CANONICAL[entity].table} c SET ${parent.column} = p.entity_id
+  const update = `UPDATE ${CANONICAL[entity].table} c SET ${parent.column} = p.entity_id, updated_at = now()
      FROM load_${entity} t
      JOIN ${staging} r ON r.run_id = $1 AND r.external_id = t.external_id AND r.status = 'active' AND NOT r.invalid
      LEFT JOIN sis_external_links p ON p.tenant_id = $2 AND p.provider_id = $3 AND p.entity_type = '${entity}'
        AND p.external_id = r.${parent.stagingColumn} AND p.active
      WHERE c.tenant_id = $2 AND c.id = t.target_id AND t.kind <> 'unchanged'
-       AND c.${parent.column} IS DISTINCT FROM p.entity_id`,
+       AND c.${parent.column} IS DISTINCT FROM p.entity_id`;
+  if (!recordEvents) {
+    await tx.query(update, [ctx.runId, ctx.tenantId, ctx.providerId]);
+    return;
+  }
+  // A new parent is a changed field of the record's event (a created record lists none).
+  await tx.query(
+    `WITH moved AS (${update} RETURNING c.id)
+     UPDATE changed_${entity} e SET changed_fields = array_append(e.changed_fields, '${apiField(parent.column)}')
+     FROM moved WHERE e.entity_id = moved.id`,
+    [ctx.runId, ctx.tenantId, ctx.providerId],
+  );
+}
+
+/** The API's name of a canonical column: the Drizzle property, camelCase of the SQL name. */
+export function apiField(column: string): string {
+  return column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/**
+ * Before the canonical rows are written: for each record the load updates or reactivates, the
+ * fields whose values differ. A link that comes back to a record another provider kept active is
+ * no reactivation of the record: its event, if any field changed, is an update.
+ */
+async function noteChangedFields(tx: SqlSession, ctx: LoadContext, entity: EntityType): Promise<void> {
+  const spec = CANONICAL[entity];
+  const differs = Object.keys(spec.columns).map(
+    (column) => `CASE WHEN c.${column} IS DISTINCT FROM t.${column} THEN '${apiField(column)}' END`,
+  );
+  await tx.query(
+    `CREATE TEMP TABLE changed_${entity} ON COMMIT DROP AS
+     SELECT t.target_id AS entity_id,
+            CASE WHEN NOT c.active THEN 'reactivated' ELSE 'updated' END AS kind,
+            array_remove(ARRAY[CASE WHEN NOT c.active THEN 'active' END, ${differs.join(', ')}], NULL) AS changed_fields
+     FROM load_${entity} t JOIN ${spec.table} c ON c.tenant_id = $1 AND c.id = t.target_id
+     WHERE t.kind IN ('updated', 'reactivated')`,
+    [ctx.tenantId],
+  );
+}
+
+/**
+ * The change feed's events for what this load did to the canonical records: created, updated (at
+ * least one field changed), reactivated, deactivated. In the load's transaction, so the feed holds
+ * exactly what committed.
+ */
+async function writeChangeEvents(tx: SqlSession, ctx: LoadContext, entity: EntityType): Promise<void> {
+  await tx.query(
+    `INSERT INTO sis_change_events (tenant_id, run_id, provider_id, entity, entity_id, kind, changed_fields)
+     SELECT $2, $1, $3, '${entity}', entity_id, kind, changed_fields FROM (
+       SELECT target_id AS entity_id, 'created' AS kind, '{}'::text[] AS changed_fields
+       FROM load_${entity} WHERE kind = 'created'
+       UNION ALL
+       SELECT entity_id, kind, changed_fields FROM changed_${entity}
+       WHERE kind = 'reactivated' OR cardinality(changed_fields) > 0
+       UNION ALL
+       SELECT id, 'deactivated', '{active}'::text[] FROM deactivated_${entity}
+     ) e`,
     [ctx.runId, ctx.tenantId, ctx.providerId],
   );
 }

@@ -57,6 +57,15 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
   try {
     return await db.transaction(async (drizzleTx) => {
       const tx = sqlSessionOf(drizzleTx);
+      const recordEvents = options.mode === 'apply';
+      // The change feed is read in seq order per tenant. Seq values are drawn as events are
+      // written, and visible at commit: one applying load per tenant at a time (this lock, held to
+      // commit) makes a later seq commit after an earlier one, so a reader never skips an event.
+      if (recordEvents) {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+          `sis-sync:change-feed:${options.ctx.tenantId}`,
+        ]);
+      }
       const outcome: LoadOutcome = {
         stats: {},
         held: [],
@@ -70,7 +79,11 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
         if (scope === undefined) continue;
         await options.throwIfCancelled(drizzleTx);
         const started = performance.now();
-        const result = await loadEntity(tx, options.ctx, entity, scope, options.changeCap);
+        const result = await loadEntity(tx, options.ctx, entity, {
+          scope,
+          changeCap: options.changeCap,
+          recordEvents,
+        });
         outcome.loadMs[entity] = Math.round(performance.now() - started);
         outcome.stats[entity] = result.stats;
         outcome.changes.push(...result.changes);
