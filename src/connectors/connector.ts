@@ -2,6 +2,7 @@ import type { EntityType } from '../domain/entity.js';
 import type { ProviderType } from '../domain/provider-type.js';
 import type { ExtractedRecord, RecordError, RecordSource } from '../domain/records.js';
 import type { Logger } from '../lib/logger.js';
+import type { HttpObserver } from './http/http-client.js';
 
 /** Why a connector failed. A closed list: the engine and the API switch on it. */
 export const CONNECTOR_ERROR_CODES = [
@@ -110,6 +111,8 @@ export interface Connector {
 /** What a connector factory receives: its decrypted config and the services it may use. */
 export interface ConnectorDeps {
   logger: Logger;
+  /** Counts the connector's outbound HTTP (metrics); connectors hand it to their HTTP clients. */
+  httpObserver?: HttpObserver;
 }
 
 export type ConnectorFactory = (config: Record<string, unknown>, deps: ConnectorDeps) => Connector;

@@ -29,7 +29,7 @@ export function classlinkBaseUrl(config: ClassLinkConfig): string {
  * libraries sign (or with OAuth 2 tokens when a `tokenUrl` is configured), or through the
  * OneRoster proxy with the developer-console bearer token.
  */
-export function createClassLinkConnector(config: ClassLinkConfig, _deps: ConnectorDeps): Connector {
+export function createClassLinkConnector(config: ClassLinkConfig, deps: ConnectorDeps): Connector {
   const { pageSize, delta, settings } = restSettingsOf(config);
   const mode = config.mode ?? 'direct';
   const baseUrl = classlinkBaseUrl(config);
@@ -46,6 +46,7 @@ export function createClassLinkConnector(config: ClassLinkConfig, _deps: Connect
     pageSize,
     delta,
     settings,
+    ...(deps.httpObserver === undefined ? {} : { httpDeps: { observer: deps.httpObserver } }),
     sourceInfo: { mode },
     auth: (httpDeps) => {
       if (mode === 'proxy') return bearerAuth(credential(config.accessToken, 'accessToken'));

@@ -7,6 +7,7 @@ import {
   type DescribeFailure,
   type HttpClient,
   type HttpClientDeps,
+  type HttpObserver,
   type HttpSettings,
 } from '../http/http-client.js';
 import { checker, cleverListSchema, cleverSingleSchema, cleverTokensSchema } from './clever-schemas.js';
@@ -26,6 +27,8 @@ export interface CleverHttpOptions {
   sleep?: HttpClientDeps['sleep'];
   /** Page size; Clever allows up to 10000. */
   pageLimit?: number;
+  /** Counts the requests to the Data API and the token endpoint. */
+  observer?: HttpObserver;
 }
 
 export interface CleverPage {
@@ -92,6 +95,7 @@ export class CleverClient {
     const httpDeps: HttpClientDeps = {
       logger,
       ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     };
     const settings = options.settings ?? {};
     const tokenHttp = createHttpClient(

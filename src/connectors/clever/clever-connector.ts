@@ -30,7 +30,11 @@ export interface CleverConnectorDeps extends ConnectorDeps {
 const checkDistrict = checker(cleverDistrictSchema);
 
 export function createCleverConnector(config: CleverConfig, deps: CleverConnectorDeps): Connector {
-  const client = (ctx: ConnectorContext) => new CleverClient(config, ctx.logger, deps.http);
+  const http: CleverHttpOptions = {
+    ...deps.http,
+    ...(deps.httpObserver === undefined ? {} : { observer: deps.httpObserver }),
+  };
+  const client = (ctx: ConnectorContext) => new CleverClient(config, ctx.logger, http);
 
   return {
     type: 'CLEVER',

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { ConnectorError } from '../connector.js';
 import { bearerAuth, type AuthStrategy } from './auth.js';
-import { createHttpClient, type HttpSettings } from './http-client.js';
+import { createHttpClient, type HttpObserver, type HttpOutcome, type HttpSettings } from './http-client.js';
 import { oauth2ClientCredentials } from './oauth2.js';
 
 /** One scripted answer per request, in order; the last one repeats. */
@@ -71,12 +71,36 @@ function memoryLogger() {
   return { logger: pino({ level: 'trace' }, stream), text: () => lines.join('') };
 }
 
-function client(settings: Partial<HttpSettings>, auth: AuthStrategy = bearerAuth('t0ken-secret')) {
+/** What an observer was told, in order. */
+function recordingObserver() {
+  const told = { outcomes: [] as HttpOutcome[], seconds: [] as number[], retries: 0, rateLimited: 0 };
+  const observer: HttpObserver = {
+    request(outcome, seconds) {
+      told.outcomes.push(outcome);
+      told.seconds.push(seconds);
+    },
+    retry: () => (told.retries += 1),
+    rateLimited: () => (told.rateLimited += 1),
+  };
+  return { told, observer };
+}
+
+function client(
+  settings: Partial<HttpSettings>,
+  auth: AuthStrategy = bearerAuth('t0ken-secret'),
+  observer?: HttpObserver,
+) {
   const time = fakeTime();
   const log = memoryLogger();
   const http = createHttpClient(
     { provider: 'Test', auth, settings },
-    { logger: log.logger, now: time.now, sleep: time.sleep, random: () => 0.5 },
+    {
+      logger: log.logger,
+      now: time.now,
+      sleep: time.sleep,
+      random: () => 0.5,
+      ...(observer === undefined ? {} : { observer }),
+    },
   );
   return { http, time, log };
 }
@@ -280,5 +304,86 @@ describe('HTTP client logging', () => {
     for (const leak of ['PERSONAL-NAME', 'QUERY-SECRET', 't0ken-secret', 'Bearer', 'api_key']) {
       expect(text).not.toContain(leak);
     }
+  });
+});
+
+describe('HTTP client observer', () => {
+  it('is told how each attempt ended, each retry and each 429', async () => {
+    script = [
+      json(503, {}),
+      json(429, {}, { 'retry-after': '1' }),
+      (req) => req.socket.destroy(),
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"users":[');
+      },
+      json(200, { ok: 1 }),
+    ];
+    const { told, observer } = recordingObserver();
+    const { http } = client({}, bearerAuth('t0ken-secret'), observer);
+    await http.requestJson(get('/a'));
+    // A truncated 2xx is still a 2xx answer; the retry it causes is counted as a retry.
+    expect(told.outcomes).toEqual(['5xx', '4xx', 'error', '2xx', '2xx']);
+    expect(told.retries).toBe(4);
+    expect(told.rateLimited).toBe(1);
+    expect(told.seconds).toHaveLength(5);
+    for (const seconds of told.seconds) expect(seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('counts timeouts, and a final failure without a retry after the last attempt', async () => {
+    script = [() => undefined];
+    const { told, observer } = recordingObserver();
+    const { http } = client({ timeoutMs: 50, maxRetries: 1 }, bearerAuth('t0ken-secret'), observer);
+    await expect(http.requestJson(get('/slow'))).rejects.toMatchObject({ code: 'timeout' });
+    expect(told.outcomes).toEqual(['timeout', 'timeout']);
+    expect(told.retries).toBe(1);
+  });
+
+  it('does not count the re-send after refreshing credentials as a retry', async () => {
+    let generation = 0;
+    const auth: AuthStrategy = {
+      kind: 'test',
+      authorize: () => Promise.resolve({ authorization: `Bearer gen-${generation}` }),
+      refresh: () => {
+        generation += 1;
+        return Promise.resolve();
+      },
+    };
+    script = [(req, res) => json(req.headers.authorization === 'Bearer gen-1' ? 200 : 401, {})(req, res)];
+    const { told, observer } = recordingObserver();
+    const { http } = client({}, auth, observer);
+    await http.requestJson(get('/a'));
+    expect(told).toMatchObject({ outcomes: ['4xx', '2xx'], retries: 0, rateLimited: 0 });
+  });
+
+  it('counts a request cancelled while in flight as cancelled, once', async () => {
+    const controller = new AbortController();
+    script = [() => controller.abort()];
+    const { told, observer } = recordingObserver();
+    const { http } = client({}, bearerAuth('t0ken-secret'), observer);
+    await expect(
+      http.requestJson({ url: new URL(`${base}/a`), signal: controller.signal }),
+    ).rejects.toMatchObject({ code: 'cancelled' });
+    expect(told).toMatchObject({ outcomes: ['cancelled'], retries: 0 });
+  });
+
+  it('passes to the OAuth 2 token endpoint the observer its deps carry', async () => {
+    script = [
+      (req, res) =>
+        req.url === '/token'
+          ? json(200, { access_token: 'tok', token_type: 'bearer', expires_in: 3600 })(req, res)
+          : json(200, { ok: 1 })(req, res),
+    ];
+    const { told, observer } = recordingObserver();
+    const log = memoryLogger();
+    const deps = { logger: log.logger, observer };
+    const auth = oauth2ClientCredentials(
+      { tokenUrl: `${base}/token`, clientId: 'id', clientSecret: 'secret', clientAuth: 'basic' },
+      deps,
+    );
+    const http = createHttpClient({ provider: 'Test', auth }, deps);
+    await http.requestJson(get('/a'));
+    expect(hits.map((h) => h.url)).toEqual(['/token', '/a']);
+    expect(told.outcomes).toEqual(['2xx', '2xx']);
   });
 });

@@ -27,7 +27,9 @@ import { backoffDelay, rateLimitResetMs, retryAfterMs } from './retry-timing.js'
  * - on 401 asks the auth strategy to refresh once and tries again; a second 401, a 401 with
  *   nothing to refresh, or a 403 is `auth_failed`, never retried;
  * - logs the method, the URL path (never the query, which may carry secrets or filters on
- *   personal data), the status and the wait; never a body, never a header.
+ *   personal data), the status and the wait; never a body, never a header;
+ * - tells an optional observer (the metrics) how each attempt ended, each retry and each 429,
+ *   so that counting traffic needs no second HTTP layer and connectors never import metrics.
  */
 
 export interface HttpSettings {
@@ -54,8 +56,27 @@ export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
   requestsPerSecond: null,
 };
 
+/** How one attempt ended: the class of the status it got, or why it got none. */
+export const HTTP_OUTCOMES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'timeout', 'error', 'cancelled'] as const;
+export type HttpOutcome = (typeof HTTP_OUTCOMES)[number];
+
+/**
+ * Told about the traffic of one client. It carries no URL, status line or body: whoever builds it
+ * knows what it counts for (a provider type), and nothing more is needed to count.
+ */
+export interface HttpObserver {
+  /** One attempt ended, `seconds` after it was sent (pacing and auth excluded). */
+  request(outcome: HttpOutcome, seconds: number): void;
+  /** A failed attempt will be tried again after a wait (not the one re-send after refreshing credentials). */
+  retry(): void;
+  /** The provider answered 429. */
+  rateLimited(): void;
+}
+
 export interface HttpClientDeps {
   logger: Logger;
+  /** Counts what this client sends; absent, nothing is counted. */
+  observer?: HttpObserver;
   /** Waits between attempts; tests pass one that records and returns at once. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
@@ -119,6 +140,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
   const pacer = new RequestPacer(settings.requestsPerSecond, now, sleep);
   const { provider, auth } = options;
   const log = deps.logger;
+  const observer = deps.observer;
 
   const cancelled = () => new ConnectorError('cancelled', `${provider}: the request was cancelled`);
 
@@ -137,6 +159,13 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
       const authHeaders = await auth.authorize({ method, url: request.url, signal: request.signal });
       const timeout = AbortSignal.timeout(settings.timeoutMs);
       let failure: RetryableFailure;
+      const sentAt = performance.now();
+      // Set once the attempt is counted, so an error after the answer (a failed refresh) is not counted twice.
+      let counted = false;
+      const count = (outcome: HttpOutcome) => {
+        counted = true;
+        observer?.request(outcome, (performance.now() - sentAt) / 1000);
+      };
       try {
         const response = await fetch(request.url, {
           method,
@@ -148,6 +177,8 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
         });
         const text = await response.text();
         const status = response.status;
+        count(statusClass(status));
+        if (status === 429) observer?.rateLimited();
         const reset = rateLimitResetMs(response.headers, now(), true);
         if (reset !== null) pacer.holdUntil(now() + Math.min(reset, settings.maxRetryAfterMs));
         if (status >= 200 && status < 300) {
@@ -192,6 +223,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
         }
       } catch (error) {
         if (error instanceof ConnectorError) throw error;
+        if (!counted) count(request.signal.aborted ? 'cancelled' : timeout.aborted ? 'timeout' : 'error');
         if (request.signal.aborted) throw cancelled();
         failure = timeout.aborted
           ? { code: 'timeout', reason: `timed out after ${settings.timeoutMs} ms`, waitMs: null }
@@ -209,6 +241,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
         settings.maxRetryAfterMs,
       );
       retries += 1;
+      observer?.retry();
       log.warn(
         { provider, request: where, reason: failure.reason, retry: retries, waitMs },
         'retrying a provider request',
@@ -226,6 +259,13 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
     request: (request) => send(request, (text) => text),
     requestJson: (request) => send(request, (text): unknown => JSON.parse(text)),
   };
+}
+
+function statusClass(status: number): HttpOutcome {
+  if (status < 200) return '1xx';
+  if (status < 300) return '2xx';
+  if (status < 400) return '3xx';
+  return status < 500 ? '4xx' : '5xx';
 }
 
 function tryParse<T>(parse: (text: string) => T, text: string): Result<T, unknown> {
