@@ -9,8 +9,16 @@ export interface Readiness {
   check(): Promise<void>;
 }
 
-/** /healthz: the process answers. /readyz: and its database does. */
-export function healthRoutes(app: ApiInstance, readiness: Readiness): void {
+/** How long /readyz waits for the database: a host that drops packets must not hang the probe. */
+const READINESS_TIMEOUT_MS = 5000;
+
+/** /healthz: the process answers. /readyz: and its database does, in time. */
+export function healthRoutes(
+  app: ApiInstance,
+  readiness: Readiness,
+  options: { timeoutMs?: number } = {},
+): void {
+  const timeoutMs = options.timeoutMs ?? READINESS_TIMEOUT_MS;
   app.get(
     '/healthz',
     {
@@ -32,12 +40,23 @@ export function healthRoutes(app: ApiInstance, readiness: Readiness): void {
       },
     },
     async (request, reply) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await readiness.check();
+        await Promise.race([
+          readiness.check(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`the database did not answer within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
         return { status: 'ready' as const };
       } catch (error) {
         request.log.warn({ err: error }, 'not ready');
         return sendError(reply, 503, 'not_ready', `not ready: ${(error as Error).message}`);
+      } finally {
+        clearTimeout(timer);
       }
     },
   );
