@@ -79,6 +79,14 @@ export function createPgBossQueue(handle: DatabaseHandle, logger: Logger): JobQu
       await boss.complete(name, id, {}, { db: inTx(tx) });
     },
     size: (name) => boss.getQueueSize(name),
+    async pending(tx, name) {
+      // pg-boss's own count reads outside the caller's transaction; its job states are an ordered enum.
+      const [row] = await sqlSessionOf(tx).query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND state < 'completed'`,
+        [name],
+      );
+      return row?.n ?? 0;
+    },
     async cancel(tx, name, id) {
       await boss.cancel(name, id, { db: inTx(tx) });
     },

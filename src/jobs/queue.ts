@@ -56,6 +56,11 @@ export interface JobQueue {
   complete(tx: Executor, name: QueueName, id: string): Promise<void>;
   /** Jobs of `name` queued and not yet taken (due or not). */
   size(name: QueueName): Promise<number>;
+  /**
+   * Jobs of `name` not yet done (queued, due or not, or being taken), as `tx` sees them: with a
+   * lock held, "queue one unless one exists" without ever queuing two.
+   */
+  pending(tx: Executor, name: QueueName): Promise<number>;
   /** Withdraws a job that has not been taken (a schedule replaced by another). */
   cancel(tx: Executor, name: QueueName, id: string): Promise<void>;
 }
