@@ -126,17 +126,27 @@ const UPCOMING_RUNS = 5;
 /** How far ahead the next run that no blackout skips is looked for. */
 const NEXT_SYNC_HORIZON_MS = 366 * 24 * 60 * 60 * 1000;
 
+/**
+ * The associated data that binds a provider's sealed config to its row (see lib/secret-box): a
+ * ciphertext copied onto another provider does not decrypt. Key rotation re-seals with it.
+ */
+export function providerConfigAad(id: string): string {
+  return `sis_providers:${id}`;
+}
+
 export function createProviderService(deps: ProviderServiceDeps) {
   const now = deps.now ?? (() => new Date());
-  const aad = (id: string) => `sis_providers:${id}`;
 
   const decrypt = (row: ProviderRow): Json =>
     JSON.parse(
-      deps.secretBox.decrypt({ ciphertext: row.configCiphertext, keyId: row.configKeyId }, aad(row.id)),
+      deps.secretBox.decrypt(
+        { ciphertext: row.configCiphertext, keyId: row.configKeyId },
+        providerConfigAad(row.id),
+      ),
     ) as Json;
 
   const encrypt = (id: string, config: Json) => {
-    const sealed = deps.secretBox.encrypt(JSON.stringify(config), aad(id));
+    const sealed = deps.secretBox.encrypt(JSON.stringify(config), providerConfigAad(id));
     return { configCiphertext: sealed.ciphertext, configKeyId: sealed.keyId };
   };
 
