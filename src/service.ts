@@ -55,7 +55,10 @@ export async function startService(
       readiness: deps.readiness,
       providers: deps.providers,
       runs: deps.runs,
+      roster: deps.roster,
+      webhooks: deps.webhooks,
       devTokens: devTokenSettings(config),
+      metrics: { source: deps.metrics, token: config.metricsToken },
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

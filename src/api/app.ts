@@ -6,6 +6,8 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProviderService } from '../services/provider-service.js';
+import type { RosterService } from '../services/roster-service.js';
+import type { WebhookService } from '../services/webhook-service.js';
 import type { RunService } from '../sync/run-service.js';
 import { requireBearer } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
@@ -14,13 +16,17 @@ import { defaultWebRoot, registerWebUi } from './plugins/web-ui.js';
 import { devTokenRoutes, signInOptionsRoute, type DevTokenSettings } from './routes/dev-token.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
+import { metricsRoute, type MetricsSettings } from './routes/metrics.js';
 import { providerTypeRoutes } from './routes/provider-types.js';
 import { providerRoutes } from './routes/providers/index.js';
 import { providerSyncRoutes } from './routes/providers/sync.js';
 import { runErrorsCsvRoute } from './routes/runs/errors-csv.js';
 import { runRoutes } from './routes/runs/index.js';
 import { schedulePreviewRoutes } from './routes/schedule-preview.js';
+import { changeFeedRoutes } from './routes/tenants/changes.js';
 import { tenantProviderRoutes } from './routes/tenants/providers.js';
+import { rosterRoutes } from './routes/tenants/roster.js';
+import { tenantWebhookRoutes } from './routes/tenants/webhooks.js';
 import type { ApiInstance } from './types.js';
 
 export interface AppDeps {
@@ -30,6 +36,10 @@ export interface AppDeps {
   readiness: Readiness;
   providers: ProviderService;
   runs: RunService;
+  /** The roster read API and the change feed. */
+  roster: RosterService;
+  /** Tenants' webhook subscriptions, their test button and delivery log. */
+  webhooks: WebhookService;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
   /**
@@ -41,6 +51,8 @@ export interface AppDeps {
   webRoot?: string | undefined;
   /** The clock of schedule previews. */
   now?: () => Date;
+  /** GET /metrics (Prometheus) and the token it demands. */
+  metrics: MetricsSettings;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -86,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   registerErrorHandling(app);
   await registerOpenApi(app, deps.version);
   healthRoutes(app, deps.readiness);
+  metricsRoute(app, deps.metrics);
 
   await app.register(
     (api, _options, done) => {
@@ -99,6 +112,9 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
       providerSyncRoutes(typed, deps.runs);
       runRoutes(typed, deps.runs);
       runErrorsCsvRoute(typed, deps.runs);
+      rosterRoutes(typed, deps.roster);
+      changeFeedRoutes(typed, deps.roster);
+      tenantWebhookRoutes(typed, deps.webhooks);
       done();
     },
     { prefix: '/api/v1' },

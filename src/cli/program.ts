@@ -5,6 +5,8 @@ import { VERSION } from '../version.js';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { migrateCommand } from './commands/migrate.js';
+import { pruneCommand } from './commands/prune.js';
+import { rotateKeyCommand } from './commands/rotate-key.js';
 import { serveCommand, workerCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -20,6 +22,8 @@ export async function runCli(argv: string[], config: Config): Promise<number> {
   serveCommand(program, config);
   workerCommand(program, config);
   migrateCommand(program, config);
+  pruneCommand(program, config);
+  rotateKeyCommand(program, config);
   tokenCommand(program, config);
   syncCommand(program, config);
   simulateCommand(program, config);

@@ -80,6 +80,16 @@ async function makeRun(target: Target, status: 'PENDING' | 'IN_PROGRESS' | 'HELD
   return held!;
 }
 
+/** A user of the tenant, written straight into the roster: reading one back needs no run. */
+const makeUser = async (target: Target) => {
+  const [user] = await rows<{ id: string }>(
+    t,
+    `INSERT INTO users (tenant_id, id, role) VALUES ('${tenantOf(target)}', gen_random_uuid(), 'student')
+     RETURNING id::text AS id`,
+  );
+  return user!.id;
+};
+
 const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteCase[] => [
   {
     name: `GET /tenants/:tenantId/providers (${target} tenant)`,
@@ -207,6 +217,31 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
       url: `/api/v1/runs/${(await makeRun(target, 'HELD')).id}/discard`,
     }),
     success: 200,
+  },
+  {
+    name: `GET /tenants/:tenantId/users (${target} tenant)`,
+    target,
+    request: () =>
+      Promise.resolve({ method: 'GET', url: `/api/v1/tenants/${tenantOf(target)}/users?limit=5` }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `GET /tenants/:tenantId/users/:id (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantOf(target)}/users/${await makeUser(target)}`,
+    }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `GET /tenants/:tenantId/changes (${target} tenant)`,
+    target,
+    request: () => Promise.resolve({ method: 'GET', url: `/api/v1/tenants/${tenantOf(target)}/changes` }),
+    success: 200,
+    otherTenant: 'forbidden',
   },
 ]);
 routes.push(

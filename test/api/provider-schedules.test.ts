@@ -59,6 +59,9 @@ beforeAll(async () => {
     readiness: t.deps.readiness,
     providers,
     runs: t.deps.runs,
+    roster: t.deps.roster,
+    webhooks: t.deps.webhooks,
+    metrics: { source: t.deps.metrics, token: undefined },
   });
   await app.ready();
   admin = await t.token('DISTRICT_ADMIN', 'lincoln');

@@ -66,6 +66,9 @@ async function appWith(options: Partial<AppDeps> = {}): Promise<ApiInstance> {
     readiness: t.deps.readiness,
     providers: t.deps.providers,
     runs: t.deps.runs,
+    roster: t.deps.roster,
+    webhooks: t.deps.webhooks,
+    metrics: { source: t.deps.metrics, token: undefined },
     webRoot: tempDir('no-web-'),
     ...options,
   });

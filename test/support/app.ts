@@ -10,6 +10,7 @@ import type { DatabaseHandle } from '../../src/db/client.js';
 import { sisSyncRuns } from '../../src/db/schema/index.js';
 import { buildDependencies, type Dependencies, type WorkerMode } from '../../src/dependencies.js';
 import type { Role } from '../../src/domain/roles.js';
+import type { WebhookSettings } from '../../src/services/webhook-delivery.js';
 import { createTestDatabase } from './database.js';
 import { createTestLogger } from './logger.js';
 import { TEST_SECRETS } from './secrets.js';
@@ -35,7 +36,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 /** The real app on a fresh database of the driver under test. */
 export async function createTestApp(
   overrides: Partial<Config> = {},
-  options: { worker?: WorkerMode; clock?: () => Date } = {},
+  options: { worker?: WorkerMode; clock?: () => Date; webhooks?: Partial<WebhookSettings> } = {},
 ): Promise<TestApp> {
   const handle = await createTestDatabase();
   const config = testConfig({ workerPollIntervalMs: 20, ...overrides });
@@ -43,6 +44,7 @@ export async function createTestApp(
   const deps = buildDependencies(config, handle, logger, {
     worker: options.worker ?? 'queue',
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   });
   await deps.start();
   const app = await buildApp({
@@ -52,6 +54,9 @@ export async function createTestApp(
     readiness: deps.readiness,
     providers: deps.providers,
     runs: deps.runs,
+    roster: deps.roster,
+    webhooks: deps.webhooks,
+    metrics: { source: deps.metrics, token: config.metricsToken },
   });
   await app.ready();
   return {

@@ -24,6 +24,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       tags: [
         { name: 'providers', description: 'SIS connections of a tenant' },
         { name: 'sync', description: 'Runs: start, watch, review, cancel' },
+        { name: 'roster', description: "A tenant's synced roster, and the feed of its changes" },
+        {
+          name: 'webhooks',
+          description: "Signed notices of runs to a tenant's endpoints; test and delivery log",
+        },
         { name: 'session', description: 'Who the token speaks for; development sign-in' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
