@@ -112,6 +112,10 @@ export const sisWebhookDeliveries = pgTable(
   (t) => [
     index('sis_webhook_deliveries_subscription_idx').on(t.subscriptionId, t.createdAt),
     index('sis_webhook_deliveries_tenant_idx').on(t.tenantId, t.createdAt),
+    // The sweep for attempts lost with their worker reads only pending deliveries, oldest due first.
+    index('sis_webhook_deliveries_pending_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
     check('sis_webhook_deliveries_status_check', sql`${t.status} IN (${sqlList(WEBHOOK_DELIVERY_STATUSES)})`),
   ],
 );

@@ -67,4 +67,5 @@ CREATE INDEX "sis_change_events_run_idx" ON "sis_change_events" USING btree ("ru
 CREATE INDEX "sis_webhook_attempts_delivery_idx" ON "sis_webhook_attempts" USING btree ("delivery_id","attempt");--> statement-breakpoint
 CREATE INDEX "sis_webhook_deliveries_subscription_idx" ON "sis_webhook_deliveries" USING btree ("subscription_id","created_at");--> statement-breakpoint
 CREATE INDEX "sis_webhook_deliveries_tenant_idx" ON "sis_webhook_deliveries" USING btree ("tenant_id","created_at");--> statement-breakpoint
+CREATE INDEX "sis_webhook_deliveries_pending_idx" ON "sis_webhook_deliveries" USING btree ("next_attempt_at") WHERE "sis_webhook_deliveries"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "sis_webhook_subscriptions_tenant_idx" ON "sis_webhook_subscriptions" USING btree ("tenant_id");
