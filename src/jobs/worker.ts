@@ -206,6 +206,12 @@ export function createWorker(options: WorkerOptions): Worker {
         { runId: run.id, providerId: run.providerId, lostWorker: run.workerId },
         run.errorMessage ?? 'run given up',
       );
+      // Its own worker can no longer say that it ended (a run.failed webhook, for one): this one does.
+      await options.engine.observer
+        ?.ended?.(run)
+        .catch((error: unknown) =>
+          log.warn({ runId: run.id, error: safeError(error) }, 'could not report the end of a run'),
+        );
     }
   };
 

@@ -89,6 +89,11 @@ describe(`workers on ${driver}`, () => {
 
     it('is given up within the lock timeout: its run fails with a clear message, the provider is free, the next run succeeds', async () => {
       const providerId = await csvProvider(t, 'lost-worker', writePackage(smallDistrict()));
+      // Nothing listens there: the delivery's record is what this test reads.
+      await t.deps.webhooks.create({ principal: platformAdmin }, 'lost-worker', {
+        url: 'http://127.0.0.1:9/hook',
+        events: ['run.failed'],
+      });
       const created = await createRun(t.handle.db, {
         tenantId: 'lost-worker',
         providerId,
@@ -111,6 +116,10 @@ describe(`workers on ${driver}`, () => {
       expect(failed.errorMessage).toContain('nothing was applied');
       expect((await findProvider(t.handle.db, providerId))?.lastSyncStatus).toBe('FAILURE');
       expect(await rows(t, `SELECT 1 FROM users WHERE tenant_id = 'lost-worker'`)).toEqual([]);
+      // The worker that gave it up says it failed, since its own worker cannot.
+      expect(
+        await rows(t, `SELECT event FROM sis_webhook_deliveries WHERE run_id = '${created.run.id}'`),
+      ).toEqual([{ event: 'run.failed' }]);
 
       const next = await syncNow(t, providerId);
       expect(next.status).toBe('SUCCESS');
