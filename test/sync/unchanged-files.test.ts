@@ -46,8 +46,11 @@ const roster = (tenant: string) =>
 describe(`sync engine on ${driver}: files unchanged since the last applied run`, () => {
   it('skips every unchanged file, reports its records unchanged, keeps its warnings, and reads only what changed', async () => {
     const spec: PackageSpec = smallDistrict();
-    // An extension column the reader warns about: the warning must survive a skip.
-    spec.users = spec.users!.map((u) => ({ ...u, ext_locker: '12' }));
+    // A school the district does not have: dropped from the user with a warning, which must
+    // survive the skip.
+    spec.users = spec.users!.map((u) =>
+      u.sourcedId === 'u-s1' ? { ...u, orgSourcedIds: `${u.orgSourcedIds},sch-closed` } : u,
+    );
     const dir = writePackage(spec);
     const providerId = await csvProvider(t, 'skip-a', dir);
     const first = await syncNow(t, providerId);
@@ -68,6 +71,9 @@ describe(`sync engine on ${driver}: files unchanged since the last applied run`,
         errors: 0,
       });
     }
+    expect(await errorsOf(first)).toEqual([
+      expect.objectContaining({ entity: 'users', severity: 'warning', code: 'dangling_reference' }),
+    ]);
     expect(await errorsOf(second)).toEqual(await errorsOf(first));
     expect(await roster('skip-a')).toEqual(before);
 
