@@ -146,11 +146,14 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     if (!canAccessTenant(ctx.principal, tenantId)) throw new TenantAccessDeniedError(tenantId);
   };
 
-  /** A subscription of `tenantId` the caller may see; another tenant's is "not found", not "forbidden". */
+  /**
+   * A subscription of `tenantId` the caller may see. As on every tenant route, naming a tenant the
+   * caller may not reach is "forbidden"; a webhook id of another tenant under one's own is "not
+   * found", with no hint that it exists.
+   */
   const visible = (ctx: RequestContext, tenantId: string, id: string, row: WebhookRow | undefined) => {
-    if (row === undefined || row.tenantId !== tenantId || !canAccessTenant(ctx.principal, tenantId)) {
-      throw new NotFoundError('webhook', id);
-    }
+    checkTenant(ctx, tenantId);
+    if (row === undefined || row.tenantId !== tenantId) throw new NotFoundError('webhook', id);
     return row;
   };
 

@@ -90,6 +90,16 @@ const makeUser = async (target: Target) => {
   return user!.id;
 };
 
+/** A webhook of the tenant to a port where nothing listens (the test button reports the refusal). */
+const makeWebhook = async (target: Target) =>
+  (
+    await t.deps.webhooks.create({ principal: platform }, tenantOf(target), {
+      url: 'http://127.0.0.1:9/hook',
+    })
+  ).webhook.id;
+const webhookUrl = async (target: Target, rest = '') =>
+  `/api/v1/tenants/${tenantOf(target)}/webhooks/${await makeWebhook(target)}${rest}`;
+
 const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteCase[] => [
   {
     name: `GET /tenants/:tenantId/providers (${target} tenant)`,
@@ -243,6 +253,67 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
     success: 200,
     otherTenant: 'forbidden',
   },
+  {
+    name: `GET /tenants/:tenantId/webhooks (${target} tenant)`,
+    target,
+    request: () => Promise.resolve({ method: 'GET', url: `/api/v1/tenants/${tenantOf(target)}/webhooks` }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `POST /tenants/:tenantId/webhooks (${target} tenant)`,
+    target,
+    request: () =>
+      Promise.resolve({
+        method: 'POST',
+        url: `/api/v1/tenants/${tenantOf(target)}/webhooks`,
+        payload: { url: 'https://apps.example.org/roster-hook' },
+      }),
+    success: 201,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `GET /tenants/:tenantId/webhooks/:webhookId (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'GET', url: await webhookUrl(target) }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `PATCH /tenants/:tenantId/webhooks/:webhookId (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'PATCH', url: await webhookUrl(target), payload: { enabled: false } }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `DELETE /tenants/:tenantId/webhooks/:webhookId (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'DELETE', url: await webhookUrl(target) }),
+    success: 204,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `POST /tenants/:tenantId/webhooks/:webhookId/rotate-secret (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'POST', url: await webhookUrl(target, '/rotate-secret') }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `POST /tenants/:tenantId/webhooks/:webhookId/test (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'POST', url: await webhookUrl(target, '/test') }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
+  {
+    name: `GET /tenants/:tenantId/webhooks/:webhookId/deliveries (${target} tenant)`,
+    target,
+    request: async () => ({ method: 'GET', url: await webhookUrl(target, '/deliveries') }),
+    success: 200,
+    otherTenant: 'forbidden',
+  },
 ]);
 routes.push(
   {
@@ -362,6 +433,11 @@ afterAll(async () => t.close());
 const trace = async () => ({
   runs: await rows(t, 'SELECT id, status, cancel_requested_at, reviewed_by FROM sis_sync_runs ORDER BY id'),
   providers: await rows(t, 'SELECT id, enabled, updated_at, deleted_at FROM sis_providers ORDER BY id'),
+  webhooks: await rows(
+    t,
+    'SELECT id, enabled, updated_at, deleted_at, secret_ciphertext FROM sis_webhook_subscriptions ORDER BY id',
+  ),
+  deliveries: await rows(t, 'SELECT count(*)::int AS n FROM sis_webhook_deliveries'),
   audit: await rows(t, 'SELECT count(*)::int AS n FROM audit_log'),
 });
 

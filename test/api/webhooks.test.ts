@@ -456,22 +456,26 @@ describe(`webhook routes on ${driver}`, () => {
       const ping = (await call('POST', `/tenants/${OTHER}/webhooks/${theirs.id}/test`, otherAdmin)).json<{
         deliveryId: string;
       }>();
-      // Naming the other tenant: forbidden. Naming its webhook, under either tenant: not found.
+      // Naming the other tenant: forbidden, as on every tenant route. Its webhook under one's own
+      // tenant: not found, with no hint that it exists.
       expectError(await call('GET', `/tenants/${OTHER}/webhooks`), 403, 'forbidden');
       expectError(
         await call('POST', `/tenants/${OTHER}/webhooks`, admin, { url: 'https://example.org/x' }),
         403,
         'forbidden',
       );
-      for (const tenant of [OTHER, OWN]) {
+      for (const [tenant, status, code] of [
+        [OTHER, 403, 'forbidden'],
+        [OWN, 404, 'not_found'],
+      ] as const) {
         const base = `/tenants/${tenant}/webhooks/${theirs.id}`;
-        expectError(await call('GET', base), 404, 'not_found');
-        expectError(await call('PATCH', base, admin, { enabled: false }), 404, 'not_found');
-        expectError(await call('DELETE', base), 404, 'not_found');
-        expectError(await call('POST', `${base}/rotate-secret`), 404, 'not_found');
-        expectError(await call('POST', `${base}/test`), 404, 'not_found');
-        expectError(await call('GET', `${base}/deliveries`), 404, 'not_found');
-        expectError(await call('POST', `${base}/deliveries/${ping.deliveryId}/redeliver`), 404, 'not_found');
+        expectError(await call('GET', base), status, code);
+        expectError(await call('PATCH', base, admin, { enabled: false }), status, code);
+        expectError(await call('DELETE', base), status, code);
+        expectError(await call('POST', `${base}/rotate-secret`), status, code);
+        expectError(await call('POST', `${base}/test`), status, code);
+        expectError(await call('GET', `${base}/deliveries`), status, code);
+        expectError(await call('POST', `${base}/deliveries/${ping.deliveryId}/redeliver`), status, code);
       }
       // Untouched: still enabled, one ping, same secret.
       expect(r.received).toHaveLength(1);
