@@ -69,6 +69,20 @@ export interface UserRecord {
   enabled: boolean;
   /** Guardians, parents, relatives of this user (OneRoster agents, Clever contacts). */
   agentExternalIds: string[];
+  /*
+   * OneRoster 1.2 only. Each is absent, never null, when the source has no value: a record from a
+   * source without them (OneRoster 1.1, Clever) then serialises, and hashes, exactly as before
+   * they existed, so adding them changed no stored record.
+   */
+  /** The names the person goes by (1.2 CSV preferredGivenName..., REST preferredFirstName...). */
+  preferredGivenName?: string;
+  preferredMiddleName?: string;
+  preferredFamilyName?: string;
+  pronouns?: string;
+  /** 1.2 `userMasterIdentifier`: the id that reconciles one person's accounts across systems. */
+  masterIdentifier?: string;
+  /** The org the source calls the user's primary one (1.2 `primaryOrgSourcedId` / `primaryOrg`). */
+  primarySchoolExternalId?: string;
 }
 
 export interface EnrollmentRecord {

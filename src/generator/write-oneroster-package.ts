@@ -1,14 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { encodeField, encodeList, encodeRow, writeCsvFile } from './csv.js';
 import { kindIsPrimary, kindRole } from './enrollment-table.js';
-import { formatEnrollmentId, formatUserId, liveUsers, type District, type User } from './model.js';
+import { formatEnrollmentId, formatUserId, liveUsers, type District } from './model.js';
+import { userIds } from './user-ids.js';
+import { writeUsers1p2 } from './write-oneroster-1p2.js';
 
 /*
- * Writes a district as a OneRoster 1.1 bulk CSV package (a folder; zipping is left to the
- * caller). Columns are in the exact 1.1 order; status and dateLastModified stay empty, as bulk
- * files require.
+ * Writes a district as a OneRoster bulk CSV package (a folder; zipping is left to the caller), 1.1
+ * or 1.2. Columns are in the exact order of the version; status and dateLastModified stay empty,
+ * as bulk files require. A 1.2 package carries the same district: its users' roles move to
+ * roles.csv, and staff get a userProfiles.csv login (see `write-oneroster-1p2.ts`).
  */
 
 // prettier-ignore
@@ -49,41 +52,78 @@ const MANIFEST_FILES = [
   'enrollments', 'lineItems', 'orgs', 'resources', 'results', 'users',
 ] as const;
 
+/** Every `file.*` row of a 1.2 manifest (the 1.2 CSV binding's 21 files). */
+// prettier-ignore
+const MANIFEST_FILES_1P2 = [
+  'academicSessions', 'categories', 'classes', 'classResources', 'courses', 'courseResources', 'demographics',
+  'enrollments', 'lineItemLearningObjectiveIds', 'lineItems', 'lineItemScoreScales', 'orgs', 'resources',
+  'resultLearningObjectiveIds', 'results', 'resultScoreScales', 'roles', 'scoreScales', 'userProfiles',
+  'userResources', 'users',
+] as const;
+
+/** The files only a 1.2 package has. */
+export const ONEROSTER_1P2_FILES = ['roles', 'userProfiles'] as const;
+
 export interface WriteOptions {
   /** Only folders are written; a zip would need an archiver this package does not carry. */
   zip?: false;
+  /** Default 1.1. */
+  version?: '1.1' | '1.2';
 }
 
-export type PackageCounts = Record<OneRosterFile, number>;
+/** Rows written per file; a 1.2 package also counts roles.csv and userProfiles.csv. */
+export type PackageCounts = Record<OneRosterFile, number> &
+  Partial<Record<(typeof ONEROSTER_1P2_FILES)[number], number>>;
 
 export async function writeOneRosterPackage(
   district: District,
   dir: string,
-  _options: WriteOptions = {},
+  options: WriteOptions = {},
 ): Promise<PackageCounts> {
+  const version = options.version ?? '1.1';
   await mkdir(dir, { recursive: true });
   const write = (file: OneRosterFile, lines: Iterable<string>) =>
     writeCsvFile(path.join(dir, `${file}.csv`), ONEROSTER_HEADERS[file], lines);
-  const counts: PackageCounts = {
+  const shared = {
     orgs: await write('orgs', orgLines(district)),
     academicSessions: await write('academicSessions', sessionLines(district)),
     courses: await write('courses', courseLines(district)),
     classes: await write('classes', classLines(district)),
-    users: await write('users', userLines(district)),
-    enrollments: await write('enrollments', enrollmentLines(district)),
   };
+  let counts: PackageCounts;
+  if (version === '1.2') {
+    counts = {
+      ...shared,
+      ...(await writeUsers1p2(district, dir)),
+      enrollments: await write('enrollments', enrollmentLines(district)),
+    };
+  } else {
+    counts = {
+      ...shared,
+      users: await write('users', userLines(district)),
+      enrollments: await write('enrollments', enrollmentLines(district)),
+    };
+    // A folder rewritten from 1.2 to 1.1 keeps no file the 1.1 manifest does not list.
+    for (const file of ONEROSTER_1P2_FILES) await rm(path.join(dir, `${file}.csv`), { force: true });
+  }
   // Last, so a reader that waits for the manifest never sees a half-written package.
-  await writeFile(path.join(dir, 'manifest.csv'), manifest());
+  await writeFile(path.join(dir, 'manifest.csv'), manifest(version));
   return counts;
 }
 
-function manifest(): string {
-  const written = new Set<string>(Object.keys(ONEROSTER_HEADERS));
+function manifest(version: '1.1' | '1.2'): string {
+  const written = new Set<string>([
+    ...Object.keys(ONEROSTER_HEADERS),
+    ...(version === '1.2' ? ONEROSTER_1P2_FILES : []),
+  ]);
   const rows = [
     ['propertyName', 'value'],
     ['manifest.version', '1.0'],
-    ['oneroster.version', '1.1'],
-    ...MANIFEST_FILES.map((file) => [`file.${file}`, written.has(file) ? 'bulk' : 'absent']),
+    ['oneroster.version', version],
+    ...(version === '1.2' ? MANIFEST_FILES_1P2 : MANIFEST_FILES).map((file) => [
+      `file.${file}`,
+      written.has(file) ? 'bulk' : 'absent',
+    ]),
     ['source.systemName', GENERATOR_SYSTEM_NAME],
   ];
   return rows.map(encodeRow).join('');
@@ -147,12 +187,6 @@ function* classLines(district: District): Generator<string> {
       encodeList(c.periods),
     ].join(',')}\n`;
   }
-}
-
-function userIds(user: User): string[] {
-  if (user.role === 'guardian' || user.role === 'parent') return [];
-  const ldap = `{LDAP:${user.username}}`;
-  return user.stateId === null ? [ldap] : [`{SSID:${user.stateId}}`, ldap];
 }
 
 function* userLines(district: District): Generator<string> {

@@ -48,3 +48,44 @@ describe('district source', () => {
     expect((district.children as unknown[]).length).toBeGreaterThan(0);
   });
 });
+
+describe('district source of a OneRoster 1.2 package', () => {
+  let v12: GeneratedDistrictSource;
+  beforeAll(async () => {
+    v12 = await generateDistrictSource({ students: 60, seed: 7, version: '1.2' });
+  });
+  afterAll(async () => v12.cleanup());
+
+  it('holds the same district as 1.2 REST objects: roles[] and the new fields instead of role and orgs', () => {
+    const { collections, version } = v12.source;
+    expect(version).toBe('1.2');
+    expect(collections.users).toHaveLength(generated.source.collections.users.length);
+    for (const user of collections.users) {
+      expect(user).not.toHaveProperty('role');
+      expect(user).not.toHaveProperty('orgs');
+      expect((user.roles as unknown[]).length).toBeGreaterThan(0);
+    }
+    const teacher = collections.users.find((u) =>
+      (u.roles as { role: string }[]).some((r) => r.role === 'teacher'),
+    )!;
+    expect(teacher).toMatchObject({
+      userMasterIdentifier: expect.stringMatching(/^UM\d{8}$/),
+      primaryOrg: { type: 'org', href: expect.stringMatching(/^\/ims\/oneroster\/rostering\/v1p2\/orgs\//) },
+      roles: expect.arrayContaining([
+        expect.objectContaining({
+          roleType: 'primary',
+          role: 'teacher',
+          org: expect.objectContaining({ type: 'org' }),
+        }),
+      ]),
+      userProfiles: [
+        expect.objectContaining({
+          profileType: 'lms',
+          credentials: [expect.objectContaining({ type: 'password', username: teacher.username })],
+        }),
+      ],
+    });
+    expect(collections.users.some((u) => typeof u.preferredFirstName === 'string')).toBe(true);
+    expect(collections.users.some((u) => typeof u.pronouns === 'string')).toBe(true);
+  });
+});

@@ -118,12 +118,14 @@ describe('OneRoster CSV reading', () => {
     expect(n).toBe(6);
   });
 
-  it('refuses a package without a manifest, and a OneRoster 1.2 one, by name', async () => {
+  it('refuses a package without a manifest, and one of a version it does not read, by name', async () => {
     const dir = writePackage(smallDistrict());
-    writeFileSync(path.join(dir, 'manifest.csv'), 'propertyName,value\noneroster.version,1.2\n');
+    writeFileSync(path.join(dir, 'manifest.csv'), 'propertyName,value\noneroster.version,1.0\n');
     await expect(
       createOneRosterCsvConnector({ localPath: dir }).open({ signal: new AbortController().signal, logger }),
-    ).rejects.toThrow('manifest.csv declares OneRoster 1.2');
+    ).rejects.toThrow(
+      'manifest.csv declares OneRoster 1.0; this connector reads OneRoster 1.1 and 1.2 packages',
+    );
     const empty = mkdtempSync(path.join(inject('workDir'), 'empty-'));
     await expect(
       createOneRosterCsvConnector({ localPath: empty }).open({

@@ -8,6 +8,7 @@ import { districtOnDay } from '../../generator/district-on-day.js';
 import type { MutationRates, MutationSummary } from '../../generator/mutate-district.js';
 import {
   GENERATOR_SYSTEM_NAME,
+  ONEROSTER_1P2_FILES,
   ONEROSTER_HEADERS,
   writeOneRosterPackage,
   type PackageCounts,
@@ -19,6 +20,7 @@ interface GenerateOptions extends Partial<MutationRates> {
   seed: number;
   day: number;
   json: boolean;
+  onerosterVersion: '1.1' | '1.2';
 }
 
 /** Beyond this a typo (an extra zero or three) would exhaust memory long before it wrote a file. */
@@ -37,14 +39,14 @@ const RATE_FLAGS: readonly [string, keyof MutationRates, string][] = [
 ];
 
 /**
- * `sis-sync generate`: a synthetic district as a OneRoster 1.1 bulk package, for trials, tests and
- * benchmarks. The same students, seed and day always give the same files, so an operator derives
+ * `sis-sync generate`: a synthetic district as a OneRoster bulk package (1.1, or 1.2 with
+ * `--oneroster-version 1.2`), for trials, tests and benchmarks. The same students, seed and day always give the same files, so an operator derives
  * the next day's export by asking for the next day rather than by keeping state around.
  */
 export function generateCommand(program: Command, _config: Config): void {
   const command = program
     .command('generate')
-    .description('write a synthetic district as a OneRoster 1.1 CSV package (opens no database)')
+    .description('write a synthetic district as a OneRoster 1.1 or 1.2 CSV package (opens no database)')
     .requiredOption('--students <n>', 'how many students the district has on day 0', parseStudents)
     .requiredOption('--out <dir>', 'folder to write; new, empty, or written by sis-sync generate before')
     .option(
@@ -58,6 +60,12 @@ export function generateCommand(program: Command, _config: Config): void {
       'the export after k days of changes (each a fraction of the users, see the rate options)',
       parseDay,
       0,
+    )
+    .option(
+      '--oneroster-version <version>',
+      '1.1, or 1.2 (users.csv without roles, roles.csv, userProfiles.csv)',
+      parseVersion,
+      '1.1',
     )
     .option('--json', 'print what was written as JSON', false);
   for (const [flag, , meaning] of RATE_FLAGS) {
@@ -81,13 +89,14 @@ export function generateCommand(program: Command, _config: Config): void {
       day: options.day,
       rates,
     });
-    const files = await writeOneRosterPackage(district, out);
+    const files = await writeOneRosterPackage(district, out, { version: options.onerosterVersion });
     const changes = days.at(-1) ?? null;
     if (options.json) {
       console.log(
         JSON.stringify(
           {
             out,
+            onerosterVersion: options.onerosterVersion,
             students: options.students,
             seed: options.seed,
             day: options.day,
@@ -120,7 +129,10 @@ async function prepareOutFolder(out: string): Promise<void> {
     throw error;
   }
   if (entries.length === 0) return;
-  const ours = new Set(['manifest.csv', ...Object.keys(ONEROSTER_HEADERS).map((file) => `${file}.csv`)]);
+  const ours = new Set([
+    'manifest.csv',
+    ...[...Object.keys(ONEROSTER_HEADERS), ...ONEROSTER_1P2_FILES].map((file) => `${file}.csv`),
+  ]);
   const strangers = entries.filter((name) => !ours.has(name));
   if (strangers.length > 0 || !(await writtenByGenerator(path.join(out, 'manifest.csv')))) {
     const listed =
@@ -151,7 +163,7 @@ function printReport(
   changes: MutationSummary | null,
 ): void {
   console.log(
-    `wrote a OneRoster 1.1 package to ${out} (${options.students.toLocaleString('en-US')} students, ` +
+    `wrote a OneRoster ${options.onerosterVersion} package to ${out} (${options.students.toLocaleString('en-US')} students, ` +
       `seed ${options.seed}, day ${options.day})`,
   );
   for (const [file, rows] of Object.entries(files)) {
@@ -173,6 +185,11 @@ function printReport(
   for (const [label, count] of lines) {
     console.log(`  ${label.padEnd(22)}${count.toLocaleString('en-US').padStart(12)}`);
   }
+}
+
+function parseVersion(raw: string): '1.1' | '1.2' {
+  if (raw !== '1.1' && raw !== '1.2') throw new InvalidArgumentError('1.1 or 1.2');
+  return raw;
 }
 
 function parseWhole(raw: string, min: number, max: number, what: string): number {

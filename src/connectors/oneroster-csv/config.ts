@@ -29,8 +29,16 @@ export const oneRosterCsvConfigSchema = Type.Object(
     localPath: Type.Optional(
       nonEmpty('Zip file or folder on the sis-sync server itself (trials and tests), instead of SFTP.', 4096),
     ),
+    // No schema default, so stored configs stay as sent; unset means auto.
+    onerosterVersion: Type.Optional(
+      Type.Enum(['auto', '1.1', '1.2'], {
+        title: 'OneRoster version',
+        description:
+          'auto (the default): as manifest.csv declares (oneroster.version). 1.1 or 1.2: read as that version, and refuse a package whose manifest declares another.',
+      }),
+    ),
   },
-  { additionalProperties: false, title: 'OneRoster 1.1 CSV config' },
+  { additionalProperties: false, title: 'OneRoster CSV config' },
 );
 export type OneRosterCsvConfig = Static<typeof oneRosterCsvConfigSchema>;
 

@@ -15,33 +15,42 @@ import {
   type ExtractSession,
   type IncompleteEntity,
 } from '../connector.js';
-import { ONEROSTER_ENTITIES, mapOneRosterRow, toExtractedRecord } from '../oneroster/entities.js';
+import { oneRosterEntities } from '../oneroster/entities.js';
+import type { OneRosterVersion } from '../oneroster/row-reader.js';
 import type { OneRosterCsvConfig } from './config.js';
-import { CsvFileError, readCsv } from './csv-rows.js';
+import { extractFile } from './extract-rows.js';
 import { readManifest, type FileMode, type Manifest } from './manifest.js';
 import { openPackage, type PackageFiles } from './package-files.js';
+import { packageVersion } from './package-version.js';
 import { fetchFromSftp, listSftp } from './sftp-fetch.js';
-
-const BATCH_SIZE = 1000;
+import { extractUsers1p2 } from './users-1p2.js';
 
 /**
  * Part of every file fingerprint: bump it whenever a change to reading or mapping would turn the
- * same file into different records, so that no run skips a file read the old way.
+ * same file into different records, so that no run skips a file read the old way. 2: OneRoster
+ * 1.2, file names matched whatever their case, trailing empty header names tolerated.
  */
-const READER_VERSION = 1;
+const READER_VERSION = 2;
 
-/** OneRoster 1.1 files sis-sync reads no data from (gradebook, resources, demographics). */
-const IGNORED_FILES = new Set(
-  [
-    'demographics',
-    'categories',
-    'classResources',
-    'courseResources',
-    'lineItems',
-    'resources',
-    'results',
-  ].map((n) => `${n}.csv`),
-);
+/** OneRoster files sis-sync reads no data from (gradebook, resources, demographics). */
+const IGNORED = [
+  'demographics',
+  'categories',
+  'classResources',
+  'courseResources',
+  'lineItems',
+  'resources',
+  'results',
+];
+/** What 1.2 adds to them (providers.md 1.9). */
+const IGNORED_1P2 = [
+  'userResources',
+  'scoreScales',
+  'lineItemScoreScales',
+  'resultScoreScales',
+  'lineItemLearningObjectiveIds',
+  'resultLearningObjectiveIds',
+];
 
 const MODE_OF: Record<FileMode, ExtractMode> = { bulk: 'snapshot', delta: 'delta', absent: 'absent' };
 
@@ -74,6 +83,9 @@ export function createOneRosterCsvConnector(config: OneRosterCsvConfig): Connect
     }
   };
 
+  const versionOf = (manifest: Manifest) =>
+    packageVersion(manifest.onerosterVersion, config.onerosterVersion ?? 'auto');
+
   return {
     type: 'ONEROSTER_CSV',
 
@@ -85,7 +97,7 @@ export function createOneRosterCsvConnector(config: OneRosterCsvConfig): Connect
       const { files, cleanup } = await localPackage(ctx);
       try {
         const manifest = await loadManifest(files);
-        return packageReport(files, manifest);
+        return packageReport(files, manifest, versionOf(manifest).version);
       } finally {
         await files.close();
         await cleanup();
@@ -96,7 +108,8 @@ export function createOneRosterCsvConnector(config: OneRosterCsvConfig): Connect
       const { files, cleanup } = await localPackage(ctx);
       try {
         const manifest = await loadManifest(files);
-        return createSession(files, manifest, cleanup);
+        const { version, warning: versionWarning } = versionOf(manifest);
+        return createSession(files, manifest, version, versionWarning, cleanup);
       } catch (error) {
         await files.close();
         await cleanup();
@@ -110,56 +123,71 @@ async function loadManifest(files: PackageFiles): Promise<Manifest> {
   if (!files.names.includes('manifest.csv')) {
     throw new ConnectorError(
       'invalid_payload',
-      `manifest.csv is missing from the ${files.description}; a OneRoster 1.1 package starts with one`,
+      `manifest.csv is missing from the ${files.description}; a OneRoster package starts with one`,
     );
   }
-  let manifest: Manifest;
   try {
-    manifest = await readManifest(await files.open('manifest.csv'));
+    return await readManifest(await files.open('manifest.csv'));
   } catch (error) {
     throw new ConnectorError('invalid_payload', `manifest.csv cannot be read: ${(error as Error).message}`);
   }
-  const version = manifest.onerosterVersion;
-  if (version !== null && version !== '1.1') {
-    throw new ConnectorError(
-      'unsupported',
-      `manifest.csv declares OneRoster ${version}; this connector reads OneRoster 1.1 packages`,
-    );
-  }
-  return manifest;
 }
 
 function createSession(
   files: PackageFiles,
   manifest: Manifest,
+  version: OneRosterVersion,
+  versionWarning: string | null,
   cleanup: () => Promise<void>,
 ): ExtractSession {
+  const specs = oneRosterEntities(version);
   const warnings: RecordError[] = manifest.warnings.map((message) =>
     warning('manifest_value', message, 'manifest.csv'),
   );
-  if (manifest.onerosterVersion === null) {
-    warnings.push(
-      warning(
-        'manifest_version',
-        'manifest.csv has no oneroster.version row; read as OneRoster 1.1',
-        'manifest.csv',
-      ),
-    );
-  }
-  const used = new Set(ENTITY_TYPES.map((e) => `${ONEROSTER_ENTITIES[e].collection}.csv`));
+  if (versionWarning !== null) warnings.push(warning('manifest_version', versionWarning, 'manifest.csv'));
+
+  const read = ENTITY_TYPES.map((e) => `${specs[e].collection}.csv`);
+  if (version === '1.2') read.push('roles.csv', 'userProfiles.csv');
+  const ignored = [...IGNORED, ...(version === '1.2' ? IGNORED_1P2 : [])].map((n) => `${n}.csv`);
+  // The spec's file name -> its name in this package. Names are matched whatever their case
+  // (real 1.2 exports ship userprofiles.csv), with a warning.
+  const actual = new Map<string, string>();
   for (const name of files.names) {
-    if (name === 'manifest.csv' || IGNORED_FILES.has(name)) continue;
-    if (!used.has(name)) {
-      warnings.push(warning('unknown_file', `${name} is not a OneRoster 1.1 file and is ignored`, name));
-    } else if (!manifest.files.has(name.slice(0, -4))) {
+    if (name === 'manifest.csv') continue;
+    const spec = [...read, ...ignored].find((n) => n.toLowerCase() === name.toLowerCase());
+    if (spec === undefined) {
+      warnings.push(
+        warning('unknown_file', `${name} is not a OneRoster ${version} file and is ignored`, name),
+      );
+      continue;
+    }
+    if (ignored.includes(spec)) continue;
+    const other = actual.get(spec);
+    if (other !== undefined) {
+      // Two spellings of one file: the exact one is read.
+      const [kept, dropped] = name === spec ? [name, other] : [other, name];
+      warnings.push(
+        warning('duplicate_file', `${dropped} is ignored: ${kept} is the package's ${spec}`, dropped),
+      );
+      actual.set(spec, kept);
+      continue;
+    }
+    if (spec !== name) {
+      warnings.push(
+        warning('file_name_case', `${name} should be named ${spec}; it is read as ${spec}`, name),
+      );
+    }
+    actual.set(spec, name);
+    const base = spec.slice(0, -4);
+    if (!manifest.files.has(base)) {
       warnings.push(
         warning(
           'unlisted_file',
-          `${name} is in the package but manifest.csv has no file.${name.slice(0, -4)} row; it is ignored`,
+          `${name} is in the package but manifest.csv has no file.${base} row; it is ignored`,
           name,
         ),
       );
-    } else if (manifest.files.get(name.slice(0, -4)) === 'absent') {
+    } else if (manifest.files.get(base) === 'absent') {
       warnings.push(
         warning(
           'absent_file_present',
@@ -173,14 +201,21 @@ function createSession(
     warnings.push(warning('nested_file', `${name} is not at the package root and is ignored`, name));
   }
 
+  const modeOf = (collection: string): FileMode => manifest.files.get(collection) ?? 'absent';
   const modes = Object.fromEntries(
-    ENTITY_TYPES.map((e) => [e, MODE_OF[manifest.files.get(ONEROSTER_ENTITIES[e].collection) ?? 'absent']]),
+    ENTITY_TYPES.map((e) => [e, MODE_OF[modeOf(specs[e].collection)]]),
   ) as Record<EntityType, ExtractMode>;
+  /** The files an entity is read from: 1.2 users also take roles.csv and userProfiles.csv. */
+  const sourcesOf = (entity: EntityType): string[] =>
+    version === '1.2' && entity === 'users'
+      ? ['users.csv', 'roles.csv', 'userProfiles.csv']
+      : [`${specs[entity].collection}.csv`];
 
   return {
     modes,
     sourceInfo: {
-      format: 'OneRoster 1.1 CSV',
+      format: `OneRoster ${version} CSV`,
+      ...(manifest.onerosterVersion === null ? {} : { declaredVersion: manifest.onerosterVersion }),
       package: files.description,
       systemName: manifest.systemName,
       systemCode: manifest.systemCode,
@@ -188,13 +223,51 @@ function createSession(
     },
     warnings,
     async fingerprint(entity) {
-      const file = `${ONEROSTER_ENTITIES[entity].collection}.csv`;
-      if (!files.names.includes(file)) return null;
+      const [main, ...others] = sourcesOf(entity);
+      const mainFile = actual.get(main!);
+      if (mainFile === undefined) return null;
       const hash = createHash('sha256');
-      for await (const chunk of await files.open(file)) hash.update(chunk as Buffer);
-      return `oneroster-csv/${READER_VERSION}:${hash.digest('base64url')}`;
+      for (const spec of [main!, ...others]) {
+        const name = actual.get(spec);
+        const mode = modeOf(spec.slice(0, -4));
+        // Each file's name and mode go in too: the same bytes under another mode read differently.
+        hash.update(`${spec}\u0000${mode}\u0000${name === undefined || mode === 'absent' ? '-' : '+'}\u0000`);
+        if (name === undefined || mode === 'absent') continue;
+        for await (const chunk of await files.open(name)) hash.update(chunk as Buffer);
+        hash.update('\u0000');
+      }
+      return `oneroster-csv/${READER_VERSION}/${version}:${hash.digest('base64url')}`;
     },
-    extract: (entity, onIncomplete) => extractFile(files, entity, modes[entity], onIncomplete),
+    extract<E extends EntityType>(
+      entity: E,
+      onIncomplete: (problem: IncompleteEntity) => void,
+    ): AsyncIterable<ExtractBatch<E>> {
+      const mode = modes[entity];
+      if (mode === 'absent') return (async function* () {})();
+      if (version === '1.2' && entity === 'users') {
+        return extractUsers1p2(
+          {
+            nameOf: (file) => actual.get(file),
+            open: (name) => files.open(name),
+            modeOf,
+          },
+          mode,
+          onIncomplete,
+        ) as AsyncIterable<ExtractBatch<E>>;
+      }
+      const spec = specs[entity];
+      const file = actual.get(`${spec.collection}.csv`);
+      if (file === undefined) {
+        onIncomplete({
+          entity,
+          code: 'missing_file',
+          message: `manifest.csv says file.${spec.collection}=${mode === 'delta' ? 'delta' : 'bulk'} but ${spec.collection}.csv is not in the package`,
+          source: { file: `${spec.collection}.csv` },
+        });
+        return (async function* () {})();
+      }
+      return extractFile({ entity, spec, version, file, mode, open: () => files.open(file) }, onIncomplete);
+    },
     async close() {
       await files.close();
       await cleanup();
@@ -202,98 +275,19 @@ function createSession(
   };
 }
 
-async function* extractFile<E extends EntityType>(
-  files: PackageFiles,
-  entity: E,
-  mode: ExtractMode,
-  onIncomplete: (problem: IncompleteEntity) => void,
-): AsyncGenerator<ExtractBatch<E>> {
-  if (mode === 'absent') return;
-  const spec = ONEROSTER_ENTITIES[entity];
-  const file = `${spec.collection}.csv`;
-  if (!files.names.includes(file)) {
-    onIncomplete({
-      entity,
-      code: 'missing_file',
-      message: `manifest.csv says file.${spec.collection}=${mode === 'delta' ? 'delta' : 'bulk'} but ${file} is not in the package`,
-      source: { file },
-    });
-    return;
-  }
-  const stream = await files.open(file);
-  let batch: ExtractBatch<E> = { records: [], errors: [] };
-  try {
-    const reader = await readCsv(stream, file, spec.columns, spec.requiredColumns);
-    for (const problem of reader.header) {
-      if (problem.fatal) {
-        onIncomplete({ entity, code: problem.code, message: problem.message, source: { file, line: 1 } });
-      } else {
-        batch.errors.push({
-          externalId: null,
-          field: problem.column,
-          code: problem.code,
-          message: problem.message,
-          source: { file, line: 1 },
-          severity: 'warning',
-        });
-      }
-    }
-    if (reader.header.some((p) => p.fatal)) {
-      stream.destroy();
-      if (batch.errors.length > 0) yield batch;
-      return;
-    }
-    for await (const row of reader.rows) {
-      const mapped = mapOneRosterRow(spec, row.values, mode === 'delta');
-      const source = { file, line: row.line };
-      const problems = [...mapped.problems];
-      if (row.cellCountProblem !== null) {
-        problems.unshift({ field: '', code: 'invalid_value', message: row.cellCountProblem });
-      }
-      if (problems.length > 0) {
-        for (const p of problems) {
-          batch.errors.push({
-            externalId: mapped.externalId,
-            field: p.field === '' ? null : p.field,
-            code: p.code,
-            message: p.message.startsWith(file) ? p.message : `${file} line ${row.line}: ${p.message}`,
-            source,
-          });
-        }
-      } else if (mapped.externalId !== null) {
-        batch.records.push(
-          toExtractedRecord({ ...mapped, externalId: mapped.externalId }, row.values, source),
-        );
-      }
-      if (batch.records.length + batch.errors.length >= BATCH_SIZE) {
-        yield batch;
-        batch = { records: [], errors: [] };
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof CsvFileError)) throw error;
-    onIncomplete({
-      entity,
-      code: 'malformed_file',
-      message: error.message,
-      source: { file, ...(error.line === undefined ? {} : { line: error.line }) },
-    });
-  }
-  if (batch.records.length + batch.errors.length > 0) yield batch;
-}
-
 function warning(code: string, message: string, file: string): RecordError {
   return { externalId: null, field: null, code, message, source: { file }, severity: 'warning' };
 }
 
-function packageReport(files: PackageFiles, manifest: Manifest): ConnectionReport {
+function packageReport(files: PackageFiles, manifest: Manifest, version: OneRosterVersion): ConnectionReport {
   const declared = [...manifest.files].filter(([, mode]) => mode !== 'absent');
   return {
-    summary: `OneRoster ${manifest.onerosterVersion ?? '1.1'} package (${files.description}): ${declared
+    summary: `OneRoster ${version} package (${files.description}): ${declared
       .map(([name, mode]) => `${name} ${mode}`)
       .join(', ')}`,
     details: {
       package: files.description,
+      version,
       systemName: manifest.systemName,
       files: files.names,
       manifest: Object.fromEntries(manifest.files),

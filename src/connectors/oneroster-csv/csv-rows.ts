@@ -31,19 +31,38 @@ export interface CsvFileReader {
 
 const isExtension = (column: string) => column.startsWith('metadata.') || column.startsWith('ext_');
 
-/** Maps a file's header onto the spec columns; reports missing, re-cased, unknown and reordered columns. */
+export interface HeaderOptions {
+  /** Misspelled headers read as the column they mean (`prefferedGivenName`), with a warning. */
+  aliases?: Readonly<Record<string, string>>;
+  /** For messages: "not a OneRoster 1.2 column". Default 1.1. */
+  version?: string;
+}
+
+/** Maps a file's header onto the spec columns; reports missing, re-cased, misspelled, unknown and reordered columns. */
 export function mapHeader(
   header: string[],
   file: string,
   columns: readonly string[],
   requiredColumns: readonly string[],
+  options: HeaderOptions = {},
 ): { fields: (string | null)[]; problems: HeaderProblem[] } {
+  const version = options.version ?? '1.1';
   const problems: HeaderProblem[] = [];
   const fields: (string | null)[] = [];
   const seen = new Set<string>();
   for (const raw of header) {
     const name = raw.trim();
     let field: string | null = columns.includes(name) ? name : null;
+    const alias = options.aliases?.[name];
+    if (field === null && alias !== undefined && columns.includes(alias)) {
+      field = alias;
+      problems.push({
+        fatal: false,
+        code: 'header_typo',
+        column: field,
+        message: `${file}: header "${name}" is read as "${field}"`,
+      });
+    }
     if (field === null && name !== '' && !isExtension(name)) {
       field = columns.find((c) => c.toLowerCase() === name.toLowerCase()) ?? null;
       if (field !== null) {
@@ -58,7 +77,7 @@ export function mapHeader(
           fatal: false,
           code: 'unknown_column',
           column: name,
-          message: `${file}: column "${name}" is not a OneRoster 1.1 column and is ignored`,
+          message: `${file}: column "${name}" is not a OneRoster ${version} column and is ignored`,
         });
       }
     }
@@ -100,7 +119,7 @@ export function mapHeader(
       fatal: false,
       code: 'column_order',
       column: null,
-      message: `${file}: columns are not in the OneRoster 1.1 order; they are read by name`,
+      message: `${file}: columns are not in the OneRoster ${version} order; they are read by name`,
     });
   }
   return { fields, problems };
@@ -117,6 +136,7 @@ export async function readCsv(
   file: string,
   columns: readonly string[],
   requiredColumns: readonly string[],
+  options: HeaderOptions = {},
 ): Promise<CsvFileReader> {
   const batches = readCsvRecords(stream);
   let batch: CsvRecord[] = [];
@@ -139,7 +159,19 @@ export async function readCsv(
     };
   }
   const header = first.cells;
-  const { fields, problems } = mapHeader(header, file, columns, requiredColumns);
+  const { fields, problems } = mapHeader(header, file, columns, requiredColumns, options);
+  // Empty names closing the header (a trailing comma, seen in real 1.2 exports): rows may or may
+  // not carry cells for them.
+  let width = header.length;
+  while (width > 0 && header[width - 1]!.trim() === '') width--;
+  if (width < header.length) {
+    problems.push({
+      fatal: false,
+      code: 'trailing_empty_headers',
+      column: null,
+      message: `${file}: the header ends in ${header.length - width} empty column name(s); they are ignored`,
+    });
+  }
   async function* rows(): AsyncGenerator<CsvRow> {
     try {
       for (;;) {
@@ -150,9 +182,9 @@ export async function readCsv(
             if (field !== null && field !== undefined) values[field] = cells[i] ?? '';
           }
           const cellCountProblem =
-            cells.length === header.length
+            cells.length >= width && cells.length <= header.length
               ? null
-              : `${file} line ${line} has ${cells.length} cells but the header has ${header.length}`;
+              : `${file} line ${line} has ${cells.length} cells but the header has ${width}`;
           yield { line, values, cellCountProblem };
         }
         let next;

@@ -30,7 +30,8 @@ export async function readManifest(stream: Readable): Promise<Manifest> {
     if (name === '') continue;
     if (name.startsWith('file.')) {
       const mode = value.toLowerCase() as FileMode;
-      if (MODES.includes(mode)) files.set(name.slice('file.'.length), mode);
+      // Some 1.2 exports star the files 1.2 added (`file.roles*`), after the binding's tables.
+      if (MODES.includes(mode)) files.set(name.slice('file.'.length).replace(/\*$/, ''), mode);
       else {
         warnings.push(
           `manifest.csv line ${row.line}: ${name} is "${value}", not bulk, delta or absent; the file is treated as absent`,

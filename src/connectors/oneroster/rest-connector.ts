@@ -11,15 +11,17 @@ import type {
 } from '../connector.js';
 import type { AuthStrategy } from '../http/auth.js';
 import { createHttpClient, type HttpClientDeps, type HttpSettings } from '../http/http-client.js';
-import { ONEROSTER_ENTITIES, mapOneRosterRow, toExtractedRecord } from './entities.js';
+import { mapOneRosterRow, oneRosterEntities, toExtractedRecord } from './entities.js';
 import { createOneRosterRestClient, type OneRosterRestClient } from './rest-client.js';
-import { restObjectToRow } from './rest-row.js';
+import { restObjectToRow, restRolesOf } from './rest-row.js';
 import { describeImsxFailure } from './rest-status.js';
+import type { FieldProblem, OneRosterVersion } from './row-reader.js';
 
 /*
- * A connector over a OneRoster 1.1 REST server, shared by ONEROSTER_API and CLASSLINK: they
- * differ only in how the base URL and the credentials are configured. Objects are mapped by the
- * same OneRoster mapping as CSV rows.
+ * A connector over a OneRoster REST server (1.1, or 1.2 rostering), shared by ONEROSTER_API and
+ * CLASSLINK: they differ only in how the base URL and the credentials are configured. Objects are
+ * mapped by the same OneRoster mapping as CSV rows. 1.2 differs for users only (`roles[]`, the new
+ * name fields); paging, filters and envelopes are the same (1.2 OpenAPI).
  */
 
 export interface DeltaPolicy {
@@ -35,6 +37,8 @@ export interface OneRosterRestOptions {
   type: ProviderType;
   /** "OneRoster API", "ClassLink": for messages. */
   label: string;
+  /** Default 1.1. */
+  version?: OneRosterVersion;
   baseUrl: string;
   /** Built per session, so an OAuth 2 token lives as long as one pull. */
   auth: (deps: HttpClientDeps) => AuthStrategy;
@@ -43,13 +47,14 @@ export interface OneRosterRestOptions {
   delta: DeltaPolicy;
   /** Extra facts for run records (mode, tenant). Never a credential. */
   sourceInfo?: Record<string, unknown>;
-  /** Test seam for the HTTP waits; production leaves it out. */
+  /** The HTTP clients' other deps: the observer that counts requests; tests also shorten the waits. */
   httpDeps?: Omit<HttpClientDeps, 'logger'>;
 }
 
 const BATCH_SIZE = 1000;
 
 export function createOneRosterRestConnector(options: OneRosterRestOptions): Connector {
+  const version = options.version ?? '1.1';
   const clientFor = (ctx: ConnectorContext): OneRosterRestClient => {
     const deps: HttpClientDeps = { ...options.httpDeps, logger: ctx.logger };
     const http = createHttpClient(
@@ -79,7 +84,7 @@ export function createOneRosterRestConnector(options: OneRosterRestOptions): Con
       const userCount =
         users.total === null ? 'an unknown number of users' : `${users.total.toLocaleString('en-US')} users`;
       return {
-        summary: `${options.label} OneRoster 1.1 at ${options.baseUrl}: ${names[0] ?? 'no orgs'}${
+        summary: `${options.label} OneRoster ${version} at ${options.baseUrl}: ${names[0] ?? 'no orgs'}${
           orgs.total === null ? '' : ` (${orgs.total} orgs)`
         }, ${userCount}`,
         details: {
@@ -103,7 +108,7 @@ export function createOneRosterRestConnector(options: OneRosterRestOptions): Con
       const session: ExtractSession = {
         modes,
         sourceInfo: {
-          format: 'OneRoster 1.1 REST',
+          format: `OneRoster ${version} REST`,
           baseUrl: options.baseUrl,
           pull: since === null ? 'full' : `changes since ${since.toISOString()}`,
           ...options.sourceInfo,
@@ -117,7 +122,7 @@ export function createOneRosterRestConnector(options: OneRosterRestOptions): Con
           return formatCheckpoint({ startedAt, lastFullPullAt });
         },
         extract: (entity, onIncomplete) =>
-          extractCollection(client, entity, mode === 'delta', filter, ctx.signal, (problem) => {
+          extractCollection(client, entity, version, mode === 'delta', filter, ctx.signal, (problem) => {
             incomplete = true;
             onIncomplete(problem);
           }),
@@ -178,12 +183,15 @@ export function deltaSince(policy: DeltaPolicy, previous: RestCheckpoint | null,
 async function* extractCollection<E extends EntityType>(
   client: OneRosterRestClient,
   entity: E,
+  version: OneRosterVersion,
   delta: boolean,
   filter: string | undefined,
   signal: AbortSignal,
   onIncomplete: Parameters<ExtractSession['extract']>[1],
 ): AsyncGenerator<ExtractBatch<E>> {
-  const spec = ONEROSTER_ENTITIES[entity];
+  const spec = oneRosterEntities(version)[entity];
+  const withRoles = version === '1.2' && entity === 'users';
+  let legacyReported = false;
   const pages = client.pages(entity, { ...(filter === undefined ? {} : { filter }), signal }, (problem) =>
     onIncomplete({
       entity,
@@ -196,12 +204,40 @@ async function* extractCollection<E extends EntityType>(
   for await (const page of pages) {
     page.objects.forEach((object, index) => {
       const source = { file: page.path, page: `offset=${page.offset}`, line: page.offset + index + 1 };
-      const converted = restObjectToRow(spec, object);
-      const mapped = mapOneRosterRow(spec, converted.row, delta);
-      const problems = [
-        ...converted.problems.map((p) => ({ field: p.field, code: 'invalid_value', message: p.message })),
+      const converted = restObjectToRow(spec, object, version);
+      const roles = withRoles ? restRolesOf(object) : null;
+      const mapped = mapOneRosterRow(spec, converted.row, delta, {
+        version,
+        ...(roles === null ? {} : { links: { roles: roles.assignments, rolesSource: 'roles[]' } }),
+      });
+      const problems: Pick<FieldProblem, 'field' | 'code' | 'message'>[] = [
+        ...converted.problems.map((p) => ({
+          field: p.field,
+          code: 'invalid_value' as const,
+          message: p.message,
+        })),
+        ...(roles?.problems ?? []).map((p) => ({ ...p, code: 'invalid_value' as const })),
         ...mapped.problems,
       ];
+      if (roles?.legacy === true && !mapped.deleted && !legacyReported) {
+        // Once per pull: a server that has not moved to `roles[]` sends no user with it.
+        legacyReported = true;
+        batch.errors.push({
+          ...recordError(
+            mapped.externalId,
+            {
+              field: 'roles',
+              code: 'legacy_role',
+              message:
+                'sends a OneRoster 1.1 role and orgs instead of roles[]; users like it are read as holding that role at each of their orgs',
+            },
+            page.path,
+            page.offset + index,
+            source,
+          ),
+          severity: 'warning',
+        });
+      }
       if (problems.length > 0) {
         for (const p of problems) {
           batch.errors.push(recordError(mapped.externalId, p, page.path, page.offset + index, source));
@@ -209,6 +245,12 @@ async function* extractCollection<E extends EntityType>(
         return;
       }
       if (mapped.externalId === null) return;
+      for (const w of mapped.warnings) {
+        batch.errors.push({
+          ...recordError(mapped.externalId, w, page.path, page.offset + index, source),
+          severity: 'warning',
+        });
+      }
       batch.records.push(
         toExtractedRecord(
           { ...mapped, externalId: mapped.externalId },

@@ -21,13 +21,26 @@ export function parseBoolean(value: string): Parsed<boolean> {
   return bad(`"${value}" is not true or false`);
 }
 
-/** Matches an enumeration token whatever its case, and answers with the spec's spelling. */
-export function parseEnum<T extends string>(value: string, allowed: readonly T[], what: string): Parsed<T> {
+/**
+ * Matches an enumeration token whatever its case, and answers with the spec's spelling. OneRoster
+ * 1.2 lets a vocabulary be extended with `ext:<token>` values (1.2 OpenAPI: pattern
+ * `(ext:)[a-zA-Z0-9.\-_]+`); those are kept as sent when `extensible`.
+ */
+export function parseEnum<T extends string>(
+  value: string,
+  allowed: readonly T[],
+  what: string,
+  options: { version?: string; extensible?: boolean } = {},
+): Parsed<T | `ext:${string}`> {
   const v = value.trim().toLowerCase();
   const match = allowed.find((a) => a.toLowerCase() === v);
-  return match === undefined
-    ? bad(`"${value}" is not a OneRoster 1.1 ${what} (${allowed.join(', ')})`)
-    : good(match);
+  if (match !== undefined) return good(match);
+  const trimmed = value.trim();
+  if (options.extensible === true && /^ext:[A-Za-z0-9.\-_]+$/.test(trimmed)) {
+    return good(trimmed as `ext:${string}`);
+  }
+  const listed = options.extensible === true ? [...allowed, 'ext:...'] : allowed;
+  return bad(`"${value}" is not a OneRoster ${options.version ?? '1.1'} ${what} (${listed.join(', ')})`);
 }
 
 /** YYYY-MM-DD; an ISO datetime is cut to its date. */

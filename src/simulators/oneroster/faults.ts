@@ -1,7 +1,7 @@
 /*
  * Injectable faults for the OneRoster simulator, from a `--faults` spec: a comma-separated list
  * of `kind[:times][@collection][+skip]`.
- *   kind        429 | 500 | 503 | slow | reset | truncate | short | expire | noenvelope | grow | shrink
+ *   kind        429 | 500 | 503 | slow | reset | truncate | short | expire | noenvelope | grow | shrink | legacy
  *   times       how often it fires (default 1; `*` for every time)
  *   @collection only on requests for that collection (orgs, users, ...); default any
  *   +skip       matching requests to let through first (default 1, so the fault hits mid-pull)
@@ -9,6 +9,8 @@
  * proxy's) for good. `grow` and `shrink` move the collection's total from that request on: a
  * record appears at the front of the collection, or its first record disappears, so
  * `X-Total-Count` differs between the pages of one pull and every later record shifts by one.
+ * `legacy` (1.2 only) serves a page of users as servers still on 1.1 habits do: each with a `role`
+ * and `orgs[]` beside its `roles[]`.
  * Example: `429:3@users,500:2,truncate@enrollments,expire,short@users,grow@enrollments`.
  */
 
@@ -24,6 +26,7 @@ export const FAULT_KINDS = [
   'noenvelope',
   'grow',
   'shrink',
+  'legacy',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -2,23 +2,50 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { idOf, type DistrictSource, type JsonObject, type OneRosterCollection } from '../district-source.js';
+import type { OneRosterVersion } from '../../connectors/oneroster/row-reader.js';
+import {
+  idOf,
+  type DistrictSource,
+  type JsonObject,
+  type JsonValue,
+  type OneRosterCollection,
+} from '../district-source.js';
 import { parseFaults, takeFault, type Fault, type FaultKind } from './faults.js';
 import { createOAuth1Verifier } from './oauth1-verifier.js';
 
 /*
- * A OneRoster 1.1 REST server over a district source, speaking the protocol as real servers do
+ * A OneRoster REST server over a district source, speaking the protocol as real servers do
  * (providers.md 2): envelopes keyed by entity, limit/offset paging with X-Total-Count and Link,
  * `filter` on a field, OAuth 1.0a verification (bad signatures, stale timestamps and reused
  * nonces refused with imsx 401 bodies), an OAuth 2 client-credentials token endpoint, static
  * bearer tokens (ClassLink's proxy), and injected faults.
+ *
+ * In 1.2 mode (providers.md 2.9; the 1.2 Rostering OpenAPI) it serves a 1.2 source under
+ * `/ims/oneroster/rostering/v1p2`: users as UserDType (`roles[]`, preferredFirstName, pronouns,
+ * userMasterIdentifier, primaryOrg, userProfiles), and only to OAuth 2 bearer tokens from its
+ * token endpoint whose scope grants the rostering reads (roster-core.readonly or roster.readonly);
+ * an OAuth 1.0a signature, an expired or unknown token is refused with an imsx 401 body and a
+ * `WWW-Authenticate: Bearer` challenge (RFC 6750), a token without the scope with 403 forbidden.
  */
+
+/** The 1.2 scopes (1.2 OpenAPI, OAuth2CC). */
+export const ONEROSTER_1P2_SCOPES = {
+  core: 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly',
+  roster: 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly',
+  demographics: 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly',
+} as const;
+const SCOPES_1P2: readonly string[] = Object.values(ONEROSTER_1P2_SCOPES);
 
 export interface OneRosterServerOptions {
   source: DistrictSource;
+  /** The OneRoster version served; default the source's. A 1.2 server needs a 1.2 source. */
+  version?: OneRosterVersion;
   port?: number;
   host?: string;
-  /** Where the OneRoster root is served: `/ims/oneroster/v1p1`, or a proxy's `/<appId>/ims/oneroster/v1p1`. */
+  /**
+   * Where the OneRoster root is served: `/ims/oneroster/v1p1` (1.2: `/ims/oneroster/rostering/v1p2`),
+   * or a proxy's `/<appId>/ims/oneroster/v1p1`.
+   */
   basePath?: string;
   /** OAuth 1.0a and OAuth 2 clients: id -> secret. */
   clients: ReadonlyMap<string, string>;
@@ -35,6 +62,7 @@ export interface OneRosterServerOptions {
 }
 
 export interface RunningOneRosterServer {
+  version: OneRosterVersion;
   host: string;
   port: number;
   /** `http://host:port` + basePath. */
@@ -60,20 +88,40 @@ const COLLECTIONS: Record<
   courses: { collection: 'courses', key: 'courses' },
   classes: { collection: 'classes', key: 'classes' },
   users: { collection: 'users', key: 'users' },
-  students: { collection: 'users', key: 'users', keep: (o) => o.role === 'student' },
-  teachers: { collection: 'users', key: 'users', keep: (o) => o.role === 'teacher' },
+  students: { collection: 'users', key: 'users', keep: (o) => hasRole(o, 'student') },
+  teachers: { collection: 'users', key: 'users', keep: (o) => hasRole(o, 'teacher') },
   enrollments: { collection: 'enrollments', key: 'enrollments' },
 };
 
+/** A 1.1 user's `role`, or any of a 1.2 user's `roles[]`. */
+function hasRole(user: JsonObject, role: string): boolean {
+  if (user.role === role) return true;
+  const roles = user.roles;
+  return (
+    Array.isArray(roles) &&
+    roles.some((r) => typeof r === 'object' && r !== null && !Array.isArray(r) && r.role === role)
+  );
+}
+
 export async function startOneRosterServer(options: OneRosterServerOptions): Promise<RunningOneRosterServer> {
-  const basePath = (options.basePath ?? '/ims/oneroster/v1p1').replace(/\/+$/, '');
+  const version = options.version ?? options.source.version;
+  if (version !== options.source.version) {
+    throw new Error(
+      `the district source is OneRoster ${options.source.version}; a ${version} server needs a ${version} package (sis-sync generate --oneroster-version ${version})`,
+    );
+  }
+  const v1p2 = version === '1.2';
+  const basePath = (
+    options.basePath ?? (v1p2 ? '/ims/oneroster/rostering/v1p2' : '/ims/oneroster/v1p1')
+  ).replace(/\/+$/, '');
   const verifier = createOAuth1Verifier({
     consumers: options.clients,
     signatureMethods: options.signatureMethods,
   });
   let faults: Fault[] = parseFaults(options.faults ?? '');
   let fired: { kind: FaultKind; path: string }[] = [];
-  const tokens = new Map<string, number>();
+  /** Issued tokens: when each expires, and (1.2) the scopes it grants. */
+  const tokens = new Map<string, { expiresAt: number; scopes: readonly string[] }>();
   const bearers = new Set(options.bearerTokens ?? []);
   /** Static bearer tokens an `expire` fault revoked; a new fault plan restores them. */
   const revoked = new Set<string>();
@@ -105,7 +153,10 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     const route = rest === null ? undefined : COLLECTIONS[rest];
     if (route === undefined || rest === null) return status(res, 404, 'unknownobject', 'no such endpoint');
     const denied = authenticate(req);
-    if (denied !== null) return status(res, 401, 'unauthorisedrequest', denied);
+    if (denied !== null) return refuse(req, res, denied);
+    if (v1p2 && !hasReadScope(req)) {
+      return status(res, 403, 'forbidden', 'the access token does not grant the rostering read scopes');
+    }
     requests.set(rest, (requests.get(rest) ?? 0) + 1);
 
     const fault = takeFault(faults, rest);
@@ -138,7 +189,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
         if (bearer !== null) {
           // A static token cannot be renewed by its client: once expired it stays refused.
           if (bearers.has(bearer)) revoked.add(bearer);
-          return status(res, 401, 'unauthorisedrequest', 'the access token has expired');
+          return refuse(req, res, 'the access token has expired');
         }
         break;
       }
@@ -150,12 +201,21 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{}');
         return;
+      case 'legacy':
       case 'truncate':
       case 'short':
       case undefined:
         break;
     }
-    serveCollection(url, rest, route, res, fault?.kind === 'short', fault?.kind === 'truncate');
+    serveCollection(
+      url,
+      rest,
+      route,
+      res,
+      fault?.kind === 'short',
+      fault?.kind === 'truncate',
+      fault?.kind === 'legacy',
+    );
   }
 
   function serveCollection(
@@ -165,6 +225,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     res: ServerResponse,
     short: boolean,
     truncate = false,
+    legacy = false,
   ): void {
     let objects = options.source.collections[route.collection];
     if (route.keep !== undefined) objects = objects.filter(route.keep);
@@ -193,6 +254,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
       `${link(Math.max(0, Math.floor((objects.length - 1) / limit) * limit))}; rel="last"`,
     ];
     if (offset + limit < objects.length) links.unshift(`${link(offset + limit)}; rel="next"`);
+    if (legacy && v1p2 && route.collection === 'users') page = page.map(withLegacyRole);
     const text = JSON.stringify({ [route.key]: page });
     res.writeHead(200, {
       'content-type': 'application/json',
@@ -209,17 +271,33 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
     res.end(text);
   }
 
+  /** 401 with an imsx body; in 1.2, also the bearer challenge of RFC 6750 3. */
+  function refuse(req: IncomingMessage, res: ServerResponse, why: string): void {
+    if (v1p2) {
+      const error = bearerOf(req) === null ? 'invalid_request' : 'invalid_token';
+      res.setHeader(
+        'www-authenticate',
+        `Bearer realm="OneRoster", error="${error}", error_description="${why}"`,
+      );
+    }
+    status(res, 401, 'unauthorisedrequest', why);
+  }
+
   function authenticate(req: IncomingMessage): string | null {
     const header = req.headers.authorization;
-    if (header === undefined) return 'credentials are required';
+    if (header === undefined) {
+      return v1p2 ? 'an OAuth 2 bearer token is required' : 'credentials are required';
+    }
     if (header.startsWith('Bearer ')) {
       const token = bearerOf(req) ?? '';
       if (revoked.has(token)) return 'the access token has expired';
       if (bearers.has(token)) return null;
-      const expiry = tokens.get(token);
-      return expiry !== undefined && expiry > Date.now()
-        ? null
-        : 'the access token is not valid or has expired';
+      const issued = tokens.get(token);
+      if (issued === undefined) return 'the access token is not valid or has expired';
+      return issued.expiresAt > Date.now() ? null : 'the access token has expired';
+    }
+    if (v1p2) {
+      return 'OneRoster 1.2 accepts only OAuth 2 bearer tokens; OAuth 1.0a signatures are not accepted';
     }
     const result = verifier.verify({
       method: req.method ?? 'GET',
@@ -252,9 +330,38 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
       res.writeHead(401).end(JSON.stringify({ error: 'invalid_client' }));
       return;
     }
+    let scopes: readonly string[] = [];
+    if (v1p2) {
+      // No scope asked for: all three rostering scopes (RFC 6749 3.3 lets a server pick a default).
+      const asked = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
+      const unknown = asked.filter((x) => !SCOPES_1P2.includes(x));
+      if (unknown.length > 0) {
+        res
+          .writeHead(400)
+          .end(JSON.stringify({ error: 'invalid_scope', error_description: `unknown scope ${unknown[0]}` }));
+        return;
+      }
+      scopes = asked.length > 0 ? asked : SCOPES_1P2;
+    }
     const token = randomBytes(24).toString('base64url');
-    tokens.set(token, Date.now() + ttl * 1000);
-    res.writeHead(200).end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: ttl }));
+    tokens.set(token, { expiresAt: Date.now() + ttl * 1000, scopes });
+    res.writeHead(200).end(
+      JSON.stringify({
+        access_token: token,
+        token_type: 'bearer',
+        expires_in: ttl,
+        ...(v1p2 ? { scope: scopes.join(' ') } : {}),
+      }),
+    );
+  }
+
+  /** A static bearer grants everything; an issued 1.2 token what its scope says. */
+  function hasReadScope(req: IncomingMessage): boolean {
+    const issued = tokens.get(bearerOf(req) ?? '');
+    if (issued === undefined) return true;
+    return (
+      issued.scopes.includes(ONEROSTER_1P2_SCOPES.core) || issued.scopes.includes(ONEROSTER_1P2_SCOPES.roster)
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -264,6 +371,7 @@ export async function startOneRosterServer(options: OneRosterServerOptions): Pro
   const address = server.address() as AddressInfo;
   const origin = `http://${address.address}:${address.port}`;
   return {
+    version,
     host: address.address,
     port: address.port,
     baseUrl: `${origin}${basePath}`,
@@ -299,6 +407,27 @@ function drifted(objects: JsonObject[], count: number): JsonObject[] {
     dateLastModified: new Date().toISOString(),
   }));
   return [...added, ...objects];
+}
+
+/**
+ * A 1.2 user as a server that never moved off 1.1 still sends it: with a `role` (its primary
+ * one) and `orgs[]` beside `roles[]` (providers.md 2.9).
+ */
+function withLegacyRole(user: JsonObject): JsonObject {
+  const roles = (Array.isArray(user.roles) ? user.roles : []).filter(
+    (r): r is { [key: string]: JsonValue } => typeof r === 'object' && r !== null && !Array.isArray(r),
+  );
+  const primary = roles.find((r) => r.roleType === 'primary') ?? roles[0];
+  const orgs: JsonValue[] = [];
+  const seen = new Set<string>();
+  for (const r of roles) {
+    const org = r.org as { sourcedId?: unknown } | undefined;
+    if (typeof org?.sourcedId === 'string' && !seen.has(org.sourcedId)) {
+      seen.add(org.sourcedId);
+      orgs.push(r.org as JsonValue);
+    }
+  }
+  return { ...user, ...(primary === undefined ? {} : { role: primary.role ?? null }), orgs };
 }
 
 function bearerOf(req: IncomingMessage): string | null {

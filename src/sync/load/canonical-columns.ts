@@ -26,6 +26,15 @@ export interface CanonicalSpec {
 const txt = (field: string) => `(r.data->>'${field}')`;
 const list = (field: string) =>
   `ARRAY(SELECT jsonb_array_elements_text(coalesce(r.data->'${field}', '[]'::jsonb)))`;
+/**
+ * A reference resolved through this provider's active links, from an external id in the record's
+ * JSON. Looked up only when there is one: most sources never send it, and a first sync writes
+ * every row.
+ */
+const refOf = (target: EntityType, field: string) =>
+  `CASE WHEN ${txt(field)} IS NOT NULL THEN (SELECT l.entity_id FROM sis_external_links l
+    WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${target}'
+      AND l.external_id = ${txt(field)} AND l.active) END`;
 const refList = (target: EntityType, column: string) =>
   `ARRAY(SELECT l.entity_id FROM unnest(r.${column}) WITH ORDINALITY AS x(id, n)
          JOIN sis_external_links l ON l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${target}'
@@ -107,6 +116,13 @@ export const CANONICAL: Record<EntityType, CanonicalSpec> = {
       school_ids: refList('schools', 'school_external_ids'),
       user_ids: `coalesce(r.data->'userIds', '[]'::jsonb)`,
       enabled: `coalesce((r.data->>'enabled')::boolean, true)`,
+      preferred_given_name: txt('preferredGivenName'),
+      preferred_middle_name: txt('preferredMiddleName'),
+      preferred_family_name: txt('preferredFamilyName'),
+      pronouns: txt('pronouns'),
+      master_identifier: txt('masterIdentifier'),
+      // Optional: prepare reports one that does not resolve (references.ts), and it is left null.
+      primary_school_id: refOf('schools', 'primarySchoolExternalId'),
     },
     refs: [],
     label: "btrim(c.given_name || ' ' || c.family_name) || coalesce(' <' || c.email || '>', '')",

@@ -2,7 +2,10 @@ import type { EntityType } from '../../domain/entity.js';
 
 /** A reference from a staged record to another entity, by external id. */
 export interface Reference {
-  /** Staging column holding the external id(s). */
+  /**
+   * Staging column holding the external id(s), or, for a scalar reference without one of its own,
+   * an expression on the staged row's JSON (`data->>'field'`): both are read as `r.<column>`.
+   */
   column: string;
   /** Field of the canonical record, named in error messages. */
   field: string;
@@ -41,19 +44,13 @@ export const REFERENCES: Record<EntityType, Reference[]> = {
   users: [
     ref('school_external_ids', 'schoolExternalIds', 'schools', true, true),
     ref('agent_external_ids', 'agentExternalIds', 'users', false, true),
+    // OneRoster 1.2 only and rare, so read from the JSON rather than given a staging column (and a
+    // migration): sis_raw_users keeps the record as `data`.
+    ref("data->>'primarySchoolExternalId'", 'primarySchoolExternalId', 'schools', false),
   ],
   enrollments: [
     ref('class_external_id', 'classExternalId', 'classes', true),
     ref('user_external_id', 'userExternalId', 'users', true),
     ref('school_external_id', 'schoolExternalId', 'schools', false),
   ],
-};
-
-export const SINGULAR: Record<EntityType, string> = {
-  schools: 'school',
-  terms: 'term',
-  courses: 'course',
-  classes: 'class',
-  users: 'user',
-  enrollments: 'enrollment',
 };
