@@ -2,6 +2,16 @@
 export const ENTITY_TYPES = ['schools', 'terms', 'courses', 'classes', 'users', 'enrollments'] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 
+/** One record of each entity, as messages name it. */
+export const ENTITY_SINGULAR: Record<EntityType, string> = {
+  schools: 'school',
+  terms: 'term',
+  courses: 'course',
+  classes: 'class',
+  users: 'user',
+  enrollments: 'enrollment',
+};
+
 export interface EntityStats {
   created: number;
   updated: number;

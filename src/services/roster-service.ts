@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Database } from '../db/client.js';
-import { ENTITY_TYPES, type EntityType } from '../domain/entity.js';
+import { ENTITY_SINGULAR, ENTITY_TYPES, type EntityType } from '../domain/entity.js';
 import { NotFoundError, TenantAccessDeniedError, ValidationError } from '../domain/errors.js';
 import { canAccessTenant, type Principal } from '../domain/roles.js';
 import {
@@ -54,15 +54,6 @@ export interface ChangePageView {
   nextCursor: string;
   hasMore: boolean;
 }
-
-const SINGULAR: Record<EntityType, string> = {
-  schools: 'school',
-  terms: 'term',
-  courses: 'course',
-  classes: 'class',
-  users: 'user',
-  enrollments: 'enrollment',
-};
 
 /*
  * A list cursor names the last id of the page, the entity and a fingerprint of the filters, so
@@ -187,7 +178,7 @@ export function createRosterService(deps: RosterServiceDeps) {
       checkTenant(ctx, tenantId);
       const rows = await findRosterRecords(deps.db, tenantId, entity, [id]);
       const [record] = await withLinks(tenantId, entity, rows);
-      if (record === undefined) throw new NotFoundError(SINGULAR[entity], id);
+      if (record === undefined) throw new NotFoundError(ENTITY_SINGULAR[entity], id);
       return record;
     },
 

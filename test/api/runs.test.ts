@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun, transitionRun, type RunRow } from '../../src/repositories/runs-repository.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
-import { smallDistrict, writePackage, type PackageSpec } from '../support/oneroster-package.js';
+import { districtWithStudents, smallDistrict, writePackage } from '../support/oneroster-package.js';
 import { csvProvider, rows } from '../support/sync.js';
 
 /*
@@ -138,25 +138,6 @@ async function parkedRun(
     progress: { phase: 'extracting', entity: 'users', staged: { users: 40 } },
   });
   return started!;
-}
-
-/** The small district plus `n` more students. */
-function districtWithStudents(n: number): Required<PackageSpec> {
-  const d = smallDistrict();
-  for (let i = 0; i < n; i++) {
-    d.users.push({
-      sourcedId: `u-x${i}`,
-      enabledUser: 'true',
-      orgSourcedIds: 'sch-1',
-      role: 'student',
-      username: `x${i}`,
-      givenName: `Extra${i}`,
-      familyName: 'Student',
-      email: `x${i}@lincoln.example`,
-      identifier: `9${String(i).padStart(5, '0')}`,
-    });
-  }
-  return d;
 }
 
 /** A provider whose second sync is held: 3 of 10 users gone, over the default 10% threshold. */

@@ -16,7 +16,7 @@ import type { RunObserver } from '../../src/sync/execute-run.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
 import { createTestLogger } from '../support/logger.js';
-import { smallDistrict, writePackage, type PackageSpec } from '../support/oneroster-package.js';
+import { districtWithStudents, smallDistrict, writePackage } from '../support/oneroster-package.js';
 import { csvProvider, platformAdmin, rows, syncNow } from '../support/sync.js';
 import { startWebhookReceiver, waitFor, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -99,25 +99,6 @@ const settled = (tenantId: string, count: number) =>
     const all = await deliveriesOf(tenantId);
     return all.length === count && all.every((d) => d.status !== 'pending') ? all : undefined;
   });
-
-/** The small district plus `n` more students. */
-function districtWithStudents(n: number): Required<PackageSpec> {
-  const d = smallDistrict();
-  for (let i = 0; i < n; i++) {
-    d.users.push({
-      sourcedId: `u-x${i}`,
-      enabledUser: 'true',
-      orgSourcedIds: 'sch-1',
-      role: 'student',
-      username: `x${i}`,
-      givenName: `Extra${i}`,
-      familyName: 'Student',
-      email: `x${i}@lincoln.example`,
-      identifier: `9${String(i).padStart(5, '0')}`,
-    });
-  }
-  return d;
-}
 
 describe(`webhook delivery on ${driver}`, () => {
   it('a receiver that fails twice and then succeeds gets the same signed notice three times', async () => {

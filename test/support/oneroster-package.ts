@@ -243,3 +243,22 @@ export function smallDistrict(): Required<PackageSpec> {
     ],
   };
 }
+
+/** The small district plus `n` more students. */
+export function districtWithStudents(n: number): Required<PackageSpec> {
+  const d = smallDistrict();
+  for (let i = 0; i < n; i++) {
+    d.users.push({
+      sourcedId: `u-x${i}`,
+      enabledUser: 'true',
+      orgSourcedIds: 'sch-1',
+      role: 'student',
+      username: `x${i}`,
+      givenName: `Extra${i}`,
+      familyName: 'Student',
+      email: `x${i}@lincoln.example`,
+      identifier: `9${String(i).padStart(5, '0')}`,
+    });
+  }
+  return d;
+}

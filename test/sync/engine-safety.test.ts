@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** The small district plus `n` more students, each in the algebra class. */
-function districtWithStudents(n: number): Required<PackageSpec> {
+function districtWithEnrolledStudents(n: number): Required<PackageSpec> {
   const d = smallDistrict();
   for (let i = 0; i < n; i++) {
     const id = `u-x${i}`;
@@ -56,13 +56,13 @@ const snapshot = async (tenant: string) => ({
 
 describe(`safety on ${driver}`, () => {
   it('holds a run that would deactivate 30% of users; approve applies exactly that', async () => {
-    const full = districtWithStudents(5); // 10 users
+    const full = districtWithEnrolledStudents(5); // 10 users
     const dir = writePackage(full);
     const providerId = await csvProvider(t, 'held-approve', dir);
     expect((await syncNow(t, providerId)).status).toBe('SUCCESS');
     const before = await snapshot('held-approve');
 
-    const shrunk = districtWithStudents(2); // 7 users: 3 gone (30% > 10%)
+    const shrunk = districtWithEnrolledStudents(2); // 7 users: 3 gone (30% > 10%)
     writePackage(shrunk, { dir });
     const held = await syncNow(t, providerId);
     expect(held.status).toBe('HELD');
@@ -100,17 +100,17 @@ describe(`safety on ${driver}`, () => {
   });
 
   it('discarding a held run leaves the roster as it was, and frees the provider', async () => {
-    const dir = writePackage(districtWithStudents(5));
+    const dir = writePackage(districtWithEnrolledStudents(5));
     const providerId = await csvProvider(t, 'held-discard', dir);
     await syncNow(t, providerId);
     const before = await snapshot('held-discard');
-    writePackage(districtWithStudents(1), { dir });
+    writePackage(districtWithEnrolledStudents(1), { dir });
     const held = await syncNow(t, providerId);
     expect(held.status).toBe('HELD');
     const discarded = await t.deps.runs.discard({ principal: platformAdmin }, held.id);
     expect(discarded.status).toBe('DISCARDED');
     expect(await snapshot('held-discard')).toEqual(before);
-    writePackage(districtWithStudents(5), { dir });
+    writePackage(districtWithEnrolledStudents(5), { dir });
     const next = await syncNow(t, providerId);
     expect(next.status).toBe('SUCCESS');
     expect(next.stats.users).toMatchObject({ created: 0, updated: 0, deactivated: 0 });

@@ -1,9 +1,9 @@
 import type { SqlSession } from '../../db/client.js';
-import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
+import { ENTITY_SINGULAR, ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
 import { STAGING } from '../stage/staging-columns.js';
 import { refreshStatistics } from './analyze.js';
 import { CANONICAL } from './canonical-columns.js';
-import { REFERENCES, SINGULAR, type Reference } from './references.js';
+import { REFERENCES, type Reference } from './references.js';
 import { flagSharedUsers } from './shared-users.js';
 
 /*
@@ -71,7 +71,7 @@ async function flagDuplicates(session: SqlSession, ctx: PrepareContext, entity: 
        INSERT INTO sis_sync_run_errors (${ERROR_COLUMNS})
        SELECT $1, $2, '${entity}', r.external_id, r.source_file, r.source_line, r.source_page, 'externalId',
               'duplicate_id',
-              format('%s %s appears %s times in this pull (%s); none of them is applied', '${SINGULAR[entity]}',
+              format('%s %s appears %s times in this pull (%s); none of them is applied', '${ENTITY_SINGULAR[entity]}',
                      r.external_id, d.n, d.places),
               'error'
        FROM ${table} r JOIN dup d USING (external_id)
@@ -123,7 +123,7 @@ async function checkReference(
   reference: Reference,
 ): Promise<void> {
   const table = STAGING[entity].table;
-  const target = SINGULAR[reference.target];
+  const target = ENTITY_SINGULAR[reference.target];
   await createResolvable(session, ctx, reference.target);
   // Scalar: the one id. List: every id that does not resolve, and whether any did.
   const dangling = reference.list
@@ -151,12 +151,12 @@ async function checkReference(
      SELECT $1, $2, '${entity}', d.external_id, d.source_file, d.source_line, d.source_page, '${reference.field}',
             'dangling_reference',
             format('%s %s refers to %s, which %s not in this pull and not known from earlier syncs (%s); %s',
-                   '${SINGULAR[entity]}', d.external_id,
+                   '${ENTITY_SINGULAR[entity]}', d.external_id,
                    CASE WHEN cardinality(d.missing) = 1 THEN '${target} ' ELSE '${target}s ' END
                      || array_to_string(d.missing, ', '),
                    CASE WHEN cardinality(d.missing) = 1 THEN 'is' ELSE 'are' END,
                    '${reference.field}',
-                   CASE WHEN ${fatal} THEN 'the ${SINGULAR[entity]} is not applied' ELSE 'the reference is dropped' END),
+                   CASE WHEN ${fatal} THEN 'the ${ENTITY_SINGULAR[entity]} is not applied' ELSE 'the reference is dropped' END),
             CASE WHEN ${fatal} THEN 'error' ELSE 'warning' END
      FROM dangling d`,
     [ctx.runId, ctx.tenantId],
