@@ -61,7 +61,8 @@ const classlink: ProviderDefinition<ClassLinkConfig> = {
 const oneRosterApi: ProviderDefinition<OneRosterApiConfig> = {
   type: 'ONEROSTER_API',
   displayName: 'OneRoster API',
-  description: 'Any OneRoster 1.1 REST provider, with OAuth 1.0a or OAuth 2 client credentials.',
+  description:
+    'Any OneRoster 1.1 REST provider (OAuth 1.0a or OAuth 2 client credentials), or 1.2 (OAuth 2).',
   configSchema: oneRosterApiConfigSchema,
   checkConfig: checkOneRosterApiConfig,
   serverPaths: none,
@@ -71,7 +72,7 @@ const oneRosterApi: ProviderDefinition<OneRosterApiConfig> = {
 const oneRosterCsv: ProviderDefinition<OneRosterCsvConfig> = {
   type: 'ONEROSTER_CSV',
   displayName: 'OneRoster CSV',
-  description: 'OneRoster 1.1 CSV files (zip or folder) over SFTP, or from a folder on the server.',
+  description: 'OneRoster 1.1 or 1.2 CSV files (zip or folder) over SFTP, or from a folder on the server.',
   configSchema: oneRosterCsvConfigSchema,
   checkConfig: checkOneRosterCsvConfig,
   serverPaths: oneRosterCsvServerPaths,

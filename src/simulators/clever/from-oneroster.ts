@@ -73,8 +73,41 @@ function cleverSubject(cls: JsonObject): string {
   return strs(cls, 'subjects').length > 0 ? 'other' : '';
 }
 
+/** OneRoster 1.2's finer administrator roles, as the 1.1 role this mapping knows. */
+const ADMINISTRATOR_ROLES_1P2 = new Set([
+  'districtAdministrator',
+  'principal',
+  'siteAdministrator',
+  'systemAdministrator',
+]);
+
+/**
+ * A OneRoster 1.2 user in the 1.1 shape this mapping reads: its primary role (the first role when
+ * none is marked primary) as `role`, and the orgs of its roles as `orgs`.
+ */
+function asOneRoster11User(user: JsonObject): JsonObject {
+  const roles = Array.isArray(user.roles) ? user.roles.filter(isObject) : [];
+  const primary = roles.find((r) => r.roleType === 'primary') ?? roles[0];
+  // One entry per org: a user may hold two roles at one school.
+  const orgs = [
+    ...new Map(
+      roles
+        .map((r) => r.org)
+        .filter((org): org is JsonObject => isObject(org))
+        .map((org) => [org.sourcedId, org] as const),
+    ).values(),
+  ];
+  const role = typeof primary?.role === 'string' ? primary.role : null;
+  return { ...user, role: role !== null && ADMINISTRATOR_ROLES_1P2.has(role) ? 'administrator' : role, orgs };
+}
+
+const isObject = (v: JsonValue | undefined): v is JsonObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function datasetFromOneRoster(source: DistrictSource): CleverDataset {
-  const { orgs, academicSessions, courses, classes, users, enrollments } = source.collections;
+  const { orgs, academicSessions, courses, classes, enrollments } = source.collections;
+  const users =
+    source.version === '1.2' ? source.collections.users.map(asOneRoster11User) : source.collections.users;
   const districtOrg = orgs.find((o) => str(o, 'type') === 'district');
   const districtId = cleverId('district', districtOrg === undefined ? source.name : idOf(districtOrg));
   const stamps = (o: JsonObject) => ({
