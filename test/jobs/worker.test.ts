@@ -116,10 +116,16 @@ describe(`workers on ${driver}`, () => {
       expect(failed.errorMessage).toContain('nothing was applied');
       expect((await findProvider(t.handle.db, providerId))?.lastSyncStatus).toBe('FAILURE');
       expect(await rows(t, `SELECT 1 FROM users WHERE tenant_id = 'lost-worker'`)).toEqual([]);
-      // The worker that gave it up says it failed, since its own worker cannot.
-      expect(
-        await rows(t, `SELECT event FROM sis_webhook_deliveries WHERE run_id = '${created.run.id}'`),
-      ).toEqual([{ event: 'run.failed' }]);
+      // The worker that gave it up says it failed, since its own worker cannot (right after the
+      // transaction that recorded the failure: polled).
+      const told = await until(async () => {
+        const found = await rows(
+          t,
+          `SELECT event FROM sis_webhook_deliveries WHERE run_id = '${created.run.id}'`,
+        );
+        return found.length > 0 ? found : undefined;
+      }, 'the run.failed notice');
+      expect(told).toEqual([{ event: 'run.failed' }]);
 
       const next = await syncNow(t, providerId);
       expect(next.status).toBe('SUCCESS');
