@@ -2,6 +2,8 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 
 import type { SFTPWrapper } from 'ssh2';
 
+import { ConnectorError } from '../connector.js';
+import { formatBytes } from './package-limits.js';
 import { untilAborted } from './sftp-session.js';
 
 /** Bytes per read request: what every SFTP server answers in one packet. */
@@ -16,19 +18,28 @@ const READS_IN_FLIGHT = 16;
  * Streams `remotePath` into `localPath` (replacing it) and returns its size. ssh2's own fastGet
  * would do, but it never calls back once its connection is destroyed, so a cancelled download
  * could neither be awaited nor cleaned up. On failure the partial file is removed; nothing
- * writes to it after this returns.
+ * writes to it after this returns. A file that turns out longer than `maxBytes` (it grew after
+ * it was listed, or the server's listing lied) fails before any byte past the limit is written.
  */
 export async function downloadFile(
   sftp: SFTPWrapper,
   signal: AbortSignal,
   remotePath: string,
   localPath: string,
+  maxBytes: number,
 ): Promise<number> {
   const remote = await untilAborted<Buffer>(signal, (done) => sftp.open(remotePath, 'r', done));
   let local: FileHandle | undefined;
   try {
     local = await open(localPath, 'w');
-    const size = await copyChunks(sftp, signal, remote, local);
+    const size = await copyChunks(sftp, signal, remote, local, (offset, bytes) => {
+      if (offset + bytes > maxBytes) {
+        throw new ConnectorError(
+          'invalid_payload',
+          `${remotePath} is longer than ${formatBytes(maxBytes)}, the most this download may take; refused`,
+        );
+      }
+    });
     await local.close();
     return size;
   } catch (error) {
@@ -47,6 +58,8 @@ async function copyChunks(
   signal: AbortSignal,
   remote: Buffer,
   local: FileHandle,
+  /** Throws when bytes read at an offset may not be written. */
+  check: (offset: number, bytes: number) => void,
 ): Promise<number> {
   let nextOffset = 0;
   let size = 0;
@@ -58,6 +71,7 @@ async function copyChunks(
       nextOffset += CHUNK_BYTES;
       const bytes = await readChunk(sftp, signal, remote, buffer, offset);
       if (bytes > 0) {
+        check(offset, bytes);
         await local.write(buffer, 0, bytes, offset);
         size = Math.max(size, offset + bytes);
       }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 
 import { ConnectorError } from '../connector.js';
+import { formatBytes, PACKAGE_LIMITS, type PackageLimits } from './package-limits.js';
 import { downloadFile } from './sftp-download.js';
 import { describeEndpoint, remoteError } from './sftp-errors.js';
 import { untilAborted, withSftpSession, type SftpSessionOptions, type SftpSettings } from './sftp-session.js';
@@ -52,32 +53,58 @@ export async function listSftp(
 /**
  * Downloads `remotePath` into `destDir`: a file as itself, a folder as its top-level regular
  * files (sub-folders are not part of a OneRoster package). Files stream to disk; one
- * interrupted midway is removed.
+ * interrupted midway is removed. A file or a package over the limits (`package-limits.ts`) is
+ * refused before its download starts, and cut off if it turns out longer than listed.
  */
 export async function fetchFromSftp(
   sftp: SftpSettings,
   remotePath: string,
   destDir: string,
-  opts: SftpSessionOptions,
+  opts: SftpSessionOptions & { limits?: PackageLimits },
 ): Promise<SftpDownload> {
   const endpoint = describeEndpoint(sftp);
+  const limits = opts.limits ?? PACKAGE_LIMITS;
   return withSftpSession(sftp, opts, async (channel, signal) => {
     const found = await findPackage(channel, signal, endpoint, remotePath);
+    checkListedSizes(found, endpoint, limits);
     await mkdir(destDir, { recursive: true });
     const files: SftpFile[] = [];
+    let total = 0;
     for (const file of found.files) {
       const localPath = path.join(destDir, file.name);
-      const bytes = await downloadFile(channel, signal, file.remotePath, localPath).catch(
+      const maxBytes = Math.min(limits.maxFileBytes, limits.maxTotalBytes - total);
+      const bytes = await downloadFile(channel, signal, file.remotePath, localPath, maxBytes).catch(
         (error: unknown) => {
           throw remoteError(error, endpoint, file.remotePath);
         },
       );
       files.push({ name: file.name, bytes });
+      total += bytes;
     }
     const localPath =
       found.kind === 'zip' && files[0] !== undefined ? path.join(destDir, files[0].name) : destDir;
     return { kind: found.kind, localPath, files };
   });
+}
+
+/** Refuses, from the listing alone, a file or a package too large to download. */
+function checkListedSizes(found: RemotePackage, endpoint: string, limits: PackageLimits): void {
+  let total = 0;
+  for (const file of found.files) {
+    if (file.bytes > limits.maxFileBytes) {
+      throw new ConnectorError(
+        'invalid_payload',
+        `${endpoint}: ${file.remotePath} is ${formatBytes(file.bytes)}, more than the limit of ${formatBytes(limits.maxFileBytes)} per file; not downloaded`,
+      );
+    }
+    total += file.bytes;
+  }
+  if (total > limits.maxTotalBytes) {
+    throw new ConnectorError(
+      'invalid_payload',
+      `${endpoint}: the package's files are ${formatBytes(total)} together, more than the limit of ${formatBytes(limits.maxTotalBytes)}; not downloaded`,
+    );
+  }
 }
 
 async function findPackage(
