@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'provider_disabled',
   'invalid_run_state',
   'payload_too_large',
+  'uri_too_long',
+  'headers_too_large',
   'unsupported_media_type',
   'rate_limited',
   'not_ready',
