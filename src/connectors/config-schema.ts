@@ -1,5 +1,7 @@
 import Type, { type TSchema } from 'typebox';
 
+import { literalRefusal, type EgressPolicy } from '../lib/network-guard.js';
+
 /**
  * Building blocks for provider config schemas. A secret is marked `writeOnly` (the JSON Schema
  * keyword for values a client may send but never reads back): the API redacts every such field
@@ -26,6 +28,18 @@ export interface ConfigIssue {
 export interface ConfigRulesContext {
   /** In production every provider URL must be https. */
   production: boolean;
+  /**
+   * The outbound policy: a literal IP it refuses is an issue of the field naming it (a host name
+   * can only be judged when a connection resolves it). Absent: not checked.
+   */
+  egress?: EgressPolicy;
+}
+
+/** A literal IP host the policy refuses, as an issue of `path`. */
+export function checkHost(host: string | undefined, path: string, ctx: ConfigRulesContext): ConfigIssue[] {
+  if (host === undefined || ctx.egress === undefined) return [];
+  const refused = literalRefusal(ctx.egress, host);
+  return refused === null ? [] : [{ path, message: refused.message }];
 }
 
 export function isSchemaObject(schema: unknown): schema is TSchema & Record<string, unknown> {
@@ -47,5 +61,5 @@ export function checkUrl(value: string | undefined, path: string, ctx: ConfigRul
   if (ctx.production && url.protocol !== 'https:') {
     return [{ path, message: 'must be an https URL in production' }];
   }
-  return [];
+  return checkHost(url.hostname, path, ctx);
 }

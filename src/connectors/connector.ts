@@ -2,6 +2,7 @@ import type { EntityType } from '../domain/entity.js';
 import type { ProviderType } from '../domain/provider-type.js';
 import type { ExtractedRecord, RecordError, RecordSource } from '../domain/records.js';
 import type { Logger } from '../lib/logger.js';
+import type { EgressPolicy } from '../lib/network-guard.js';
 import type { HttpObserver } from './http/http-client.js';
 
 /** Why a connector failed. A closed list: the engine and the API switch on it. */
@@ -113,6 +114,19 @@ export interface ConnectorDeps {
   logger: Logger;
   /** Counts the connector's outbound HTTP (metrics); connectors hand it to their HTTP clients. */
   httpObserver?: HttpObserver;
+  /**
+   * Which non-public addresses the connector may reach (SIS_SYNC_OUTBOUND_ALLOW), checked on
+   * every connection it opens; the service always passes it. Absent: not checked.
+   */
+  egress?: EgressPolicy;
+}
+
+/** The parts of a connector's deps that its HTTP clients take. */
+export function httpDepsOf(deps: ConnectorDeps): { observer?: HttpObserver; egress?: EgressPolicy } {
+  return {
+    ...(deps.httpObserver === undefined ? {} : { observer: deps.httpObserver }),
+    ...(deps.egress === undefined ? {} : { egress: deps.egress }),
+  };
 }
 
 export type ConnectorFactory = (config: Record<string, unknown>, deps: ConnectorDeps) => Connector;

@@ -76,7 +76,7 @@ const oneRosterCsv: ProviderDefinition<OneRosterCsvConfig> = {
   configSchema: oneRosterCsvConfigSchema,
   checkConfig: checkOneRosterCsvConfig,
   serverPaths: oneRosterCsvServerPaths,
-  createConnector: (config) => createOneRosterCsvConnector(config),
+  createConnector: (config, deps) => createOneRosterCsvConnector(config, deps),
 };
 
 /** The one list of providers. */

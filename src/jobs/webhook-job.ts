@@ -176,7 +176,11 @@ export function createWebhookChore(deps: WebhookChoreDeps): WorkerChore {
           deliveredAt: now,
         });
         result = 'succeeded';
-      } else if (delivery.event === 'ping' || delivery.attempts >= settings.maxAttempts) {
+      } else if (
+        delivery.event === 'ping' ||
+        outcome.permanent === true ||
+        delivery.attempts >= settings.maxAttempts
+      ) {
         await updateDelivery(tx, delivery.id, { ...last, status: 'failed', nextAttemptAt: null });
         result = 'failed';
       } else {

@@ -31,6 +31,7 @@ import {
   resolveSchedule,
   upcomingRuns,
 } from '../domain/schedule.js';
+import type { EgressPolicy } from '../lib/network-guard.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { changedPaths, leafPaths } from '../lib/object-paths.js';
 import { isUniqueViolation } from '../lib/pg-errors.js';
@@ -111,6 +112,8 @@ export interface ProviderServiceDeps {
   production: boolean;
   /** Folder in which district admins may name local CSV paths. */
   importDir: string | undefined;
+  /** The outbound policy: provider configs naming a refused literal IP are invalid. */
+  egress?: EgressPolicy;
   now?: () => Date;
   schedules?: ScheduleKeeper | undefined;
 }
@@ -213,7 +216,10 @@ export function createProviderService(deps: ProviderServiceDeps) {
   };
 
   const checkConfig = (type: ProviderType, config: unknown): Json => {
-    const result = validateProviderConfig(type, config, { production: deps.production });
+    const result = validateProviderConfig(type, config, {
+      production: deps.production,
+      ...(deps.egress === undefined ? {} : { egress: deps.egress }),
+    });
     if (!result.ok) {
       throw new ValidationError(
         result.error.map((i) => ({

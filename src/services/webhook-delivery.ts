@@ -1,3 +1,4 @@
+import { type EgressPolicy, findEgressRefusal, guardedDispatcher } from '../lib/network-guard.js';
 import { webhookSignatureHeader } from '../lib/webhook-signature.js';
 import { VERSION } from '../version.js';
 
@@ -23,6 +24,11 @@ export interface WebhookSettings {
   /** Deliveries one worker attempts at once. */
   concurrency: number;
   userAgent: string;
+  /**
+   * Which non-public addresses receivers may resolve to (SIS_SYNC_OUTBOUND_ALLOW), checked on
+   * each connection; absent: not checked. The service always sets it.
+   */
+  egress?: EgressPolicy;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
@@ -52,6 +58,8 @@ export interface AttemptOutcome {
   durationMs: number;
   /** The receiver's `Retry-After` on a 429 or 503, in milliseconds. */
   retryAfterMs: number | undefined;
+  /** Trying again cannot help (the receiver's address is refused by the egress policy). */
+  permanent?: boolean;
 }
 
 /**
@@ -71,6 +79,7 @@ export async function sendWebhook(
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const response = await fetch(target.url, {
+      ...(settings.egress === undefined ? {} : { dispatcher: guardedDispatcher(settings.egress) }),
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(settings.timeoutMs),
@@ -98,6 +107,17 @@ export async function sendWebhook(
           : undefined,
     };
   } catch (error) {
+    const refused = findEgressRefusal(error);
+    if (refused !== undefined) {
+      return {
+        delivered: false,
+        responseStatus: null,
+        error: refused.describe('receiver'),
+        durationMs: elapsed(),
+        retryAfterMs: undefined,
+        permanent: true,
+      };
+    }
     return {
       delivered: false,
       responseStatus: null,

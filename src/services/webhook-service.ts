@@ -10,6 +10,7 @@ import {
   type FieldIssue,
 } from '../domain/errors.js';
 import { canAccessTenant } from '../domain/roles.js';
+import { literalRefusal } from '../lib/network-guard.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { recordAudit } from '../repositories/audit-log-repository.js';
 import { ensureTenant } from '../repositories/tenants-repository.js';
@@ -180,6 +181,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     if (trimmed.length > MAX_URL_LENGTH) {
       issues.push({ path: 'url', message: `must be at most ${MAX_URL_LENGTH} characters` });
     }
+    // A literal address can be judged now; a host name only when a delivery connects.
+    const refused =
+      deps.settings.egress === undefined ? null : literalRefusal(deps.settings.egress, parsed.hostname);
+    if (refused !== null) issues.push({ path: 'url', message: refused.message });
     return trimmed;
   };
 

@@ -8,6 +8,7 @@ import { withDevSecrets } from '../../config/dev-secrets.js';
 import type { ProviderType } from '../../domain/provider-type.js';
 import type { Role } from '../../domain/roles.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
+import { allowingLoopback } from '../../lib/network-guard.js';
 import { startService, type RunningService } from '../../service.js';
 import { startCleverSimulator } from '../../simulators/clever/clever-server.js';
 import { datasetFromOneRoster } from '../../simulators/clever/from-oneroster.js';
@@ -88,8 +89,17 @@ export function demoCommand(program: Command, config: Config): void {
       const simulators = await startSimulators(options);
       let service: RunningService | undefined;
       try {
-        // The raw config: the service says itself which development keys it uses.
-        service = await startService({ ...config, port: options.port, host: options.host }, logger);
+        // The raw config: the service says itself which development keys it uses. The simulators
+        // listen on loopback, so the demo's service may reach them whatever SIS_SYNC_OUTBOUND_ALLOW says.
+        service = await startService(
+          {
+            ...config,
+            port: options.port,
+            host: options.host,
+            outboundAllow: allowingLoopback(config.outboundAllow),
+          },
+          logger,
+        );
         const url = service.url!;
         const setup = await mint('PLATFORM_ADMIN', undefined, 'sis-sync demo', 300);
         await setUpProviders(url, setup, simulators.providers, logger);

@@ -1,4 +1,4 @@
-import { ConnectorError, type Connector, type ConnectorDeps } from '../connector.js';
+import { ConnectorError, httpDepsOf, type Connector, type ConnectorDeps } from '../connector.js';
 import { bearerAuth } from '../http/auth.js';
 import { oauth1Auth } from '../http/oauth1.js';
 import { oauth2ClientCredentials } from '../http/oauth2.js';
@@ -46,7 +46,7 @@ export function createClassLinkConnector(config: ClassLinkConfig, deps: Connecto
     pageSize,
     delta,
     settings,
-    ...(deps.httpObserver === undefined ? {} : { httpDeps: { observer: deps.httpObserver } }),
+    httpDeps: httpDepsOf(deps),
     sourceInfo: { mode },
     auth: (httpDeps) => {
       if (mode === 'proxy') return bearerAuth(credential(config.accessToken, 'accessToken'));

@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
+import type { EgressPolicy } from '../../lib/network-guard.js';
 import { err, ok, type Result } from '../../lib/result.js';
 import { ConnectorError } from '../connector.js';
 import { noAuth, type AuthStrategy } from '../http/auth.js';
@@ -29,6 +30,8 @@ export interface CleverHttpOptions {
   pageLimit?: number;
   /** Counts the requests to the Data API and the token endpoint. */
   observer?: HttpObserver;
+  /** Which non-public addresses the API and token endpoint may resolve to. */
+  egress?: EgressPolicy;
 }
 
 export interface CleverPage {
@@ -96,6 +99,7 @@ export class CleverClient {
       logger,
       ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
       ...(options.observer === undefined ? {} : { observer: options.observer }),
+      ...(options.egress === undefined ? {} : { egress: options.egress }),
     };
     const settings = options.settings ?? {};
     const tokenHttp = createHttpClient(

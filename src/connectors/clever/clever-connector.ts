@@ -2,6 +2,7 @@ import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
 import type { RecordError } from '../../domain/records.js';
 import {
   ConnectorError,
+  httpDepsOf,
   type ConnectionReport,
   type Connector,
   type ConnectorContext,
@@ -32,7 +33,7 @@ const checkDistrict = checker(cleverDistrictSchema);
 export function createCleverConnector(config: CleverConfig, deps: CleverConnectorDeps): Connector {
   const http: CleverHttpOptions = {
     ...deps.http,
-    ...(deps.httpObserver === undefined ? {} : { observer: deps.httpObserver }),
+    ...httpDepsOf(deps),
   };
   const client = (ctx: ConnectorContext) => new CleverClient(config, ctx.logger, http);
 

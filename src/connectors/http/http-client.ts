@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Logger } from '../../lib/logger.js';
+import { type EgressPolicy, findEgressRefusal, guardedDispatcher } from '../../lib/network-guard.js';
 import { err, ok, type Result } from '../../lib/result.js';
 import { ConnectorError, type ConnectorErrorCode } from '../connector.js';
 import type { AuthStrategy } from './auth.js';
@@ -12,8 +13,9 @@ import { backoffDelay, rateLimitResetMs, retryAfterMs } from './retry-timing.js'
  *
  * Built on Node's own `fetch` (undici inside Node 20) rather than the `undici` package: it gives
  * everything this layer needs (per-attempt timeouts through AbortSignal, streaming-free text
- * bodies, connection reuse) with no dependency to keep in step with Node, and tests run it
- * against real `node:http` servers.
+ * bodies, connection reuse), and tests run it against real `node:http` servers. The one piece
+ * taken from the `undici` package is the dispatcher that checks each connection's resolved address
+ * (`lib/network-guard.ts`), pinned to the version inside Node 20 so its fetch accepts it.
  *
  * What it does for every request:
  * - one timeout per attempt (`timeoutMs`, covering headers and body);
@@ -77,6 +79,12 @@ export interface HttpClientDeps {
   logger: Logger;
   /** Counts what this client sends; absent, nothing is counted. */
   observer?: HttpObserver;
+  /**
+   * Which non-public addresses may be reached, checked on the resolved address of each new
+   * connection. The service always passes the configured one; absent (unit tests of this layer
+   * against their own servers), connections are not checked.
+   */
+  egress?: EgressPolicy;
   /** Waits between attempts; tests pass one that records and returns at once. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
@@ -141,6 +149,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
   const { provider, auth } = options;
   const log = deps.logger;
   const observer = deps.observer;
+  const dispatcher = deps.egress === undefined ? undefined : guardedDispatcher(deps.egress);
 
   const cancelled = () => new ConnectorError('cancelled', `${provider}: the request was cancelled`);
 
@@ -174,6 +183,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
           signal: AbortSignal.any([request.signal, timeout]),
           // Never follow a provider's redirect with our credentials to wherever it points.
           redirect: 'manual',
+          ...(dispatcher === undefined ? {} : { dispatcher }),
         });
         const text = await response.text();
         const status = response.status;
@@ -223,6 +233,12 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpClientDep
         }
       } catch (error) {
         if (error instanceof ConnectorError) throw error;
+        const refused = findEgressRefusal(error);
+        if (refused !== undefined) {
+          // The address will not change class by the next attempt: a configuration problem.
+          count('error');
+          throw new ConnectorError('config_invalid', `${provider}: ${refused.describe('provider')}`);
+        }
         if (!counted) count(request.signal.aborted ? 'cancelled' : timeout.aborted ? 'timeout' : 'error');
         if (request.signal.aborted) throw cancelled();
         failure = timeout.aborted

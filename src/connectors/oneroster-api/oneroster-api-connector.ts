@@ -1,4 +1,4 @@
-import { ConnectorError, type Connector, type ConnectorDeps } from '../connector.js';
+import { ConnectorError, httpDepsOf, type Connector, type ConnectorDeps } from '../connector.js';
 import { oauth1Auth } from '../http/oauth1.js';
 import { oauth2ClientCredentials } from '../http/oauth2.js';
 import { restSettingsOf } from '../oneroster/rest-config.js';
@@ -29,7 +29,7 @@ export function createOneRosterApiConnector(config: OneRosterApiConfig, deps: Co
     pageSize,
     delta,
     settings,
-    ...(deps.httpObserver === undefined ? {} : { httpDeps: { observer: deps.httpObserver } }),
+    httpDeps: httpDepsOf(deps),
     sourceInfo: {
       auth: method === 'oauth1' ? `OAuth 1.0a ${config.signatureMethod ?? 'HMAC-SHA256'}` : 'OAuth 2',
     },

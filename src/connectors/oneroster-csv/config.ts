@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import Type, { type Static } from 'typebox';
 
-import { nonEmpty, secret, type ConfigIssue } from '../config-schema.js';
+import { checkHost, nonEmpty, secret, type ConfigIssue, type ConfigRulesContext } from '../config-schema.js';
 
 export const sftpConfigSchema = Type.Object(
   {
@@ -42,7 +42,7 @@ export const oneRosterCsvConfigSchema = Type.Object(
 );
 export type OneRosterCsvConfig = Static<typeof oneRosterCsvConfigSchema>;
 
-export function checkOneRosterCsvConfig(config: OneRosterCsvConfig): ConfigIssue[] {
+export function checkOneRosterCsvConfig(config: OneRosterCsvConfig, ctx: ConfigRulesContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (config.localPath !== undefined) {
     if (config.sftp !== undefined) {
@@ -57,6 +57,7 @@ export function checkOneRosterCsvConfig(config: OneRosterCsvConfig): ConfigIssue
     return [{ path: 'sftp', message: 'is required unless localPath is given' }];
   }
   if (config.remotePath === undefined) issues.push({ path: 'remotePath', message: 'is required with sftp' });
+  issues.push(...checkHost(config.sftp.host, 'sftp.host', ctx));
   const { password, privateKey, privateKeyPath } = config.sftp;
   if (password === undefined && privateKey === undefined && privateKeyPath === undefined) {
     issues.push({ path: 'sftp', message: 'needs password, privateKey or privateKeyPath' });

@@ -10,6 +10,7 @@ import {
   type ConnectionReport,
   type Connector,
   type ConnectorContext,
+  type ConnectorDeps,
   type ExtractBatch,
   type ExtractMode,
   type ExtractSession,
@@ -54,7 +55,14 @@ const IGNORED_1P2 = [
 
 const MODE_OF: Record<FileMode, ExtractMode> = { bulk: 'snapshot', delta: 'delta', absent: 'absent' };
 
-export function createOneRosterCsvConnector(config: OneRosterCsvConfig): Connector {
+export function createOneRosterCsvConnector(
+  config: OneRosterCsvConfig,
+  deps: Pick<ConnectorDeps, 'egress'> = {},
+): Connector {
+  const sftpOptions = (ctx: ConnectorContext) => ({
+    signal: ctx.signal,
+    ...(deps.egress === undefined ? {} : { egress: deps.egress }),
+  });
   /** The package as local files: the configured path, or a download from SFTP into a temp folder. */
   const localPackage = async (
     ctx: ConnectorContext,
@@ -71,7 +79,7 @@ export function createOneRosterCsvConnector(config: OneRosterCsvConfig): Connect
     const temp = await mkdtemp(path.join(tmpdir(), 'sis-sync-sftp-'));
     const cleanup = () => rm(temp, { recursive: true, force: true });
     try {
-      const fetched = await fetchFromSftp(config.sftp, config.remotePath, temp, { signal: ctx.signal });
+      const fetched = await fetchFromSftp(config.sftp, config.remotePath, temp, sftpOptions(ctx));
       ctx.logger.info(
         { files: fetched.files.length, kind: fetched.kind },
         'fetched the OneRoster package over SFTP',
@@ -91,7 +99,7 @@ export function createOneRosterCsvConnector(config: OneRosterCsvConfig): Connect
 
     async testConnection(ctx) {
       if (config.sftp !== undefined && config.remotePath !== undefined) {
-        const listing = await listSftp(config.sftp, config.remotePath, { signal: ctx.signal });
+        const listing = await listSftp(config.sftp, config.remotePath, sftpOptions(ctx));
         return sftpReport(listing, config.remotePath);
       }
       const { files, cleanup } = await localPackage(ctx);

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import ssh2, { type Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { Static } from 'typebox';
 
+import { type EgressPolicy, findEgressRefusal, resolveChecked } from '../../lib/network-guard.js';
 import { ConnectorError } from '../connector.js';
 import type { sftpConfigSchema } from './config.js';
 import {
@@ -22,6 +23,8 @@ export interface SftpSessionOptions {
   signal: AbortSignal;
   /** How long the connection, handshake and login may take; 20 s by default. */
   readyTimeoutMs?: number;
+  /** Which non-public addresses the host may resolve to; absent: not checked. */
+  egress?: EgressPolicy;
 }
 
 /** Work done over one SFTP channel; `signal` fires when the connection fails or is cancelled. */
@@ -69,6 +72,11 @@ export async function withSftpSession<T>(
       presentedKey = sshFingerprint(key);
       return sameFingerprint(presentedKey, settings.hostKeyFingerprint);
     });
+    if (options.egress !== undefined) {
+      // Resolved and checked here, then connected to by address, so the name cannot resolve
+      // elsewhere in between; messages keep naming the configured host.
+      config.host = await checkedAddress(options.egress, settings.host);
+    }
     const sftp = await untilAborted<SFTPWrapper>(session.signal, (done) => {
       client.once('ready', () => client.sftp(done));
       client.connect(config);
@@ -81,6 +89,21 @@ export async function withSftpSession<T>(
   } finally {
     options.signal.removeEventListener('abort', onCancel);
     client.end();
+  }
+}
+
+/** The checked address of `host`; a refused one is a configuration problem, never retried. */
+async function checkedAddress(policy: EgressPolicy, host: string): Promise<string> {
+  try {
+    return (await resolveChecked(policy, host)).address;
+  } catch (error) {
+    const refused = findEgressRefusal(error);
+    if (refused === undefined) {
+      // A failed lookup reads as ssh2's own (`client-dns`), so the same message and retry apply.
+      if (error instanceof Error) Object.assign(error, { level: 'client-dns' });
+      throw error;
+    }
+    throw new ConnectorError('config_invalid', `OneRoster CSV: ${refused.describe('SFTP')}`);
   }
 }
 
