@@ -73,6 +73,7 @@ export function buildDependencies(
     secretBox,
     production: config.nodeEnv === 'production',
     importDir: config.importDir,
+    egress: config.outboundAllow,
     schedules: createScheduleKeeper(queue, clock),
     now: clock,
   });
@@ -83,6 +84,7 @@ export function buildDependencies(
       providerConfig,
       logger.child({ providerId: row.id }),
       metrics.httpObserver(row.providerType),
+      config.outboundAllow,
     );
   const engine: SyncEngineDeps = {
     handle,
@@ -91,7 +93,7 @@ export function buildDependencies(
     createConnector,
     observer: createWebhookNotifier({ db: handle.db, queue, clock }),
   };
-  const webhookOptions = webhookSettings(options.webhooks);
+  const webhookOptions = webhookSettings({ egress: config.outboundAllow, ...options.webhooks });
   const worker =
     options.worker === 'none'
       ? undefined

@@ -59,6 +59,7 @@ export async function startService(
       webhooks: deps.webhooks,
       devTokens: devTokenSettings(config),
       metrics: { source: deps.metrics, token: config.metricsToken },
+      rateLimitPerMinute: config.apiRateLimit,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

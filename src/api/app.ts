@@ -12,6 +12,14 @@ import type { RunService } from '../sync/run-service.js';
 import { requireBearer } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { registerOpenApi } from './plugins/openapi.js';
+import { registerApiRateLimit } from './plugins/rate-limit.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  MAX_HEADER_BYTES,
+  MAX_PARAM_LENGTH,
+  refuseLongUrls,
+} from './plugins/request-limits.js';
 import { defaultWebRoot, registerWebUi } from './plugins/web-ui.js';
 import { devTokenRoutes, signInOptionsRoute, type DevTokenSettings } from './routes/dev-token.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
@@ -42,6 +50,8 @@ export interface AppDeps {
   webhooks: WebhookService;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** API_RATE_LIMIT: requests per minute per caller on /api/v1; 0 or absent, no limit. */
+  rateLimitPerMinute?: number | undefined;
   /**
    * Given (see `devTokenSettings`): POST /api/v1/dev/token mints tokens for callers on this
    * machine. Absent: the route does not exist.
@@ -65,6 +75,10 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
     // One line per request, below (Fastify's own two lines per request drown the log when the UI polls).
     disableRequestLogging: true,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    clientErrorHandler,
+    frameworkErrors,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -96,6 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
     done();
   });
   registerErrorHandling(app);
+  refuseLongUrls(app);
+  // One budget for both /api/v1 scopes below: the sign-in routes count with the rest.
+  const rateLimit = await registerApiRateLimit(app, {
+    perMinute: deps.rateLimitPerMinute ?? 0,
+    verify: deps.verifyToken,
+  });
   await registerOpenApi(app, deps.version);
   healthRoutes(app, deps.readiness);
   metricsRoute(app, deps.metrics);
@@ -103,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(
     (api, _options, done) => {
       const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+      if (rateLimit !== undefined) typed.addHook('onRequest', rateLimit);
       requireBearer(typed, deps.verifyToken);
       meRoutes(typed);
       schedulePreviewRoutes(typed, deps.now);
@@ -124,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(
     (api, _options, done) => {
       const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+      if (rateLimit !== undefined) typed.addHook('onRequest', rateLimit);
       signInOptionsRoute(typed, devTokens);
       if (devTokens !== undefined) devTokenRoutes(typed, devTokens);
       done();

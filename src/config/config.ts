@@ -1,5 +1,6 @@
 import path from 'node:path';
 
+import { egressPolicy, parseEgressPolicy, type EgressPolicy } from '../lib/network-guard.js';
 import { err, ok, type Result } from '../lib/result.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -30,6 +31,10 @@ export interface Config {
   retentionDays: number;
   /** When set, GET /metrics demands `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Which non-public addresses outbound connections (providers, SFTP, webhooks) may reach. */
+  outboundAllow: EgressPolicy;
+  /** Requests per minute per caller on /api/v1, counted per instance; 0 turns the limit off. */
+  apiRateLimit: number;
   jwt: {
     /** HS256 shared secret; generated into `dataDir` outside production when neither it nor a JWKS URL is set. */
     secret: string | undefined;
@@ -167,6 +172,17 @@ export const ENVIRONMENT = {
     description: 'When set, GET /metrics (Prometheus) demands this bearer token.',
     parse: text,
   },
+  SIS_SYNC_OUTBOUND_ALLOW: {
+    description:
+      'Non-public addresses that provider, SFTP and webhook connections may reach: a comma list of loopback, private, link-local and CIDRs (none: nothing). Unset: loopback, and nothing when NODE_ENV=production.',
+    parse: parseEgressPolicy,
+  },
+  API_RATE_LIMIT: {
+    description:
+      'Requests per minute per caller (token subject, else client address) on /api/v1, counted by each instance; 0 turns the limit off.',
+    default: '600',
+    parse: integer(0, 1_000_000),
+  },
   JWT_SECRET: { description: 'HS256 secret for bearer tokens (at least 32 characters).', parse: jwtSecret },
   JWT_JWKS_URL: {
     description: 'JWKS URL for RS256/ES256 bearer tokens from an identity provider.',
@@ -228,6 +244,10 @@ export function loadConfig(env: Env): Result<Config, ConfigError> {
     previousEncryptionKeys: v.SIS_SYNC_PREVIOUS_ENCRYPTION_KEYS ?? [],
     retentionDays: v.SIS_SYNC_RETENTION_DAYS,
     metricsToken: v.METRICS_TOKEN,
+    // The default depends on NODE_ENV, so it is settled here rather than in the variable's spec.
+    outboundAllow:
+      v.SIS_SYNC_OUTBOUND_ALLOW ?? egressPolicy(v.NODE_ENV === 'production' ? 'none' : 'loopback'),
+    apiRateLimit: v.API_RATE_LIMIT,
     jwt: {
       secret: v.JWT_SECRET,
       jwksUrl: v.JWT_JWKS_URL,

@@ -26,11 +26,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Test configuration: what `loadConfig` gives for a minimal environment, plus test keys. */
+/**
+ * Test configuration: what `loadConfig` gives for a minimal environment, plus test keys. No API
+ * rate limit: tests make bursts no admin makes; test/api/rate-limit.test.ts sets its own budget.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const loaded = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRETS.jwtSecret });
   if (!loaded.ok) throw loaded.error;
-  return { ...loaded.value, encryptionKey: randomBytes(32), ...overrides };
+  return { ...loaded.value, encryptionKey: randomBytes(32), apiRateLimit: 0, ...overrides };
 }
 
 /** The real app on a fresh database of the driver under test. */
@@ -57,6 +60,7 @@ export async function createTestApp(
     roster: deps.roster,
     webhooks: deps.webhooks,
     metrics: { source: deps.metrics, token: config.metricsToken },
+    rateLimitPerMinute: config.apiRateLimit,
   });
   await app.ready();
   return {
