@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { oneRosterEntities } from '../connectors/oneroster/entities.js';
-import { ROLE_COLUMNS, ROLE_REQUIRED_COLUMNS } from '../connectors/oneroster/roles.js';
+import { ROLE_COLUMNS, ROLE_REQUIRED_COLUMNS, USER_PROFILE_COLUMNS } from '../connectors/oneroster/roles.js';
 import type { OneRosterVersion } from '../connectors/oneroster/row-reader.js';
 import { readCsv } from '../connectors/oneroster-csv/csv-rows.js';
 import { readManifest } from '../connectors/oneroster-csv/manifest.js';
@@ -185,20 +185,7 @@ async function userExtras1p2(
   }
   const profilesFile = fileNamed('userProfiles.csv');
   if (profilesFile !== undefined) {
-    const columns = [
-      'sourcedId',
-      'status',
-      'dateLastModified',
-      'userSourcedId',
-      'profileType',
-      'vendorId',
-      'applicationId',
-      'description',
-      'credentialType',
-      'username',
-      'password',
-    ];
-    for await (const row of rowsOf(profilesFile, 'userProfiles.csv', columns, [
+    for await (const row of rowsOf(profilesFile, 'userProfiles.csv', USER_PROFILE_COLUMNS, [
       'sourcedId',
       'userSourcedId',
     ])) {

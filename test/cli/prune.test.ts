@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, driver } from '../support/database.js';
+import { createTestDatabase, driver, withCommandDatabase } from '../support/database.js';
 import { smallDistrict, writePackage } from '../support/oneroster-package.js';
 
 /*
@@ -41,18 +41,8 @@ beforeAll(async () => {
 afterAll(async () => pgHandle?.close());
 
 /** Runs `fn` on the commands' database (the embedded one is opened, and released, around it). */
-async function withDatabase<T>(fn: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  if (pgHandle !== undefined) return fn(pgHandle);
-  const handle = await openDatabase(
-    { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
-    { command: 'test' },
-  );
-  try {
-    return await fn(handle);
-  } finally {
-    await handle.close();
-  }
-}
+const withDatabase = <T>(fn: (handle: DatabaseHandle) => Promise<T>): Promise<T> =>
+  withCommandDatabase(pgHandle, dataDir, fn);
 
 /** The rows of the command's table: `sis_raw_users  12` -> { sis_raw_users: 12 }. */
 function tableOf(stdout: string): Record<string, number> {

@@ -5,10 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { migrateDatabase } from '../../src/db/migrate.js';
 import { createSecretBox, keyIdOf } from '../../src/lib/secret-box.js';
 import { runCli, startCli, waitForOutput, type CliResult } from '../support/cli.js';
-import { createTestDatabase, driver } from '../support/database.js';
+import { createTestDatabase, driver, withCommandDatabase } from '../support/database.js';
 import { readSealedRows, seedSealedRows } from '../support/sealed-rows.js';
 import { TEST_SECRETS } from '../support/secrets.js';
 
@@ -50,19 +49,8 @@ beforeAll(async () => {
 afterAll(async () => pgHandle?.close());
 
 /** Runs `fn` on the commands' database (the embedded one is opened, and released, around it). */
-async function withDatabase<T>(fn: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
-  if (pgHandle !== undefined) return fn(pgHandle);
-  const handle = await openDatabase(
-    { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
-    { command: 'test' },
-  );
-  try {
-    await migrateDatabase(handle);
-    return await fn(handle);
-  } finally {
-    await handle.close();
-  }
-}
+const withDatabase = <T>(fn: (handle: DatabaseHandle) => Promise<T>): Promise<T> =>
+  withCommandDatabase(pgHandle, dataDir, fn);
 
 /** The rows of the command's table: `sis_providers  3  0  0` -> { sis_providers: [3, 0, 0] }. */
 function tableOf(stdout: string): Record<string, number[]> {

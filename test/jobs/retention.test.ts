@@ -7,15 +7,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ONEROSTER_ENTITIES } from '../../src/connectors/oneroster/entities.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { buildDependencies, type Dependencies } from '../../src/dependencies.js';
-import type { EntityType } from '../../src/domain/entity.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { findRun, type RunRow } from '../../src/repositories/runs-repository.js';
 import { RETENTION_TABLES, sweepRetention, type RetentionTable } from '../../src/services/retention-sweep.js';
-import type { RunTimings } from '../../src/sync/run-timings.js';
 import { createTestApp, testConfig, waitUntilIdle, type TestApp } from '../support/app.js';
 import { createTestDatabase, driver } from '../support/database.js';
 import { csvOf, smallDistrict, writePackage, type PackageSpec } from '../support/oneroster-package.js';
-import { csvProvider, platformAdmin, rows, syncNow } from '../support/sync.js';
+import { csvProvider, platformAdmin, rows, runErrorsOf, skippedOf, syncNow } from '../support/sync.js';
 
 /*
  * The retention sweep (issue 8, item 4), on real runs of the engine whose end is moved into the
@@ -78,19 +76,7 @@ async function age(runId: string, days: number): Promise<void> {
   );
 }
 
-const skippedOf = (run: RunRow): EntityType[] => {
-  const timings = (run.progress as { timings?: RunTimings }).timings;
-  return (Object.entries(timings?.entities ?? {}) as [EntityType, { skipped?: boolean }][])
-    .filter(([, e]) => e.skipped === true)
-    .map(([entity]) => entity)
-    .sort();
-};
-
-const errorsOf = (run: RunRow) =>
-  rows<{ entity: string; code: string; severity: string; message: string }>(
-    t,
-    `SELECT entity, code, severity, message FROM sis_sync_run_errors WHERE run_id = '${run.id}' ORDER BY id`,
-  );
+const errorsOf = (run: RunRow) => runErrorsOf(t, run);
 
 /** The small district with a class whose course does not exist: every run records an error on classes. */
 function districtWithError(): Required<PackageSpec> {

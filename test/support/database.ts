@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import pg from 'pg';
 import { inject } from 'vitest';
 
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
 
 export const driver = inject('driver');
 
@@ -51,5 +53,28 @@ async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>):
     return await fn(client);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Runs `fn` on the database a spawned sis-sync command uses: the PostgreSQL test database when
+ * there is one, else the embedded database in `dataDir`, opened (and migrated) only around `fn`,
+ * so that the command can take it again.
+ */
+export async function withCommandDatabase<T>(
+  postgres: DatabaseHandle | undefined,
+  dataDir: string,
+  fn: (handle: DatabaseHandle) => Promise<T>,
+): Promise<T> {
+  if (postgres !== undefined) return fn(postgres);
+  const handle = await openDatabase(
+    { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    { command: 'test' },
+  );
+  try {
+    await migrateDatabase(handle);
+    return await fn(handle);
+  } finally {
+    await handle.close();
   }
 }

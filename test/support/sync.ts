@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 
+import type { EntityType } from '../../src/domain/entity.js';
 import type { Principal } from '../../src/domain/roles.js';
 import type { RunRow } from '../../src/repositories/runs-repository.js';
 import { findRun } from '../../src/repositories/runs-repository.js';
+import type { RunTimings } from '../../src/sync/run-timings.js';
 import type { TestApp } from './app.js';
 
 export const platformAdmin: Principal = {
@@ -47,4 +49,21 @@ export async function syncNow(
 export async function rows<T = Record<string, unknown>>(t: TestApp, query: string): Promise<T[]> {
   const result = await t.handle.db.execute(sql.raw(query));
   return (result as { rows: T[] }).rows;
+}
+
+/** The entities a run skipped as unchanged since the last applied run, sorted. */
+export function skippedOf(run: RunRow): EntityType[] {
+  const timings = (run.progress as { timings?: RunTimings }).timings;
+  return (Object.entries(timings?.entities ?? {}) as [EntityType, { skipped?: boolean }][])
+    .filter(([, e]) => e.skipped === true)
+    .map(([entity]) => entity)
+    .sort();
+}
+
+/** A run's per-record errors and warnings, in the order recorded. */
+export function runErrorsOf(t: TestApp, run: RunRow) {
+  return rows<{ entity: string; code: string; severity: string; message: string }>(
+    t,
+    `SELECT entity, code, severity, message FROM sis_sync_run_errors WHERE run_id = '${run.id}' ORDER BY id`,
+  );
 }

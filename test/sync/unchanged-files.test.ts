@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { EntityType } from '../../src/domain/entity.js';
 import type { RunRow } from '../../src/repositories/runs-repository.js';
-import type { RunTimings } from '../../src/sync/run-timings.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
 import { smallDistrict, writePackage, type PackageSpec } from '../support/oneroster-package.js';
-import { csvProvider, rows, syncNow } from '../support/sync.js';
+import { csvProvider, rows, runErrorsOf, skippedOf, syncNow } from '../support/sync.js';
 
 /*
  * A CSV entity whose file is byte-for-byte the one the last applied run loaded is not read again
@@ -19,19 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const skippedOf = (run: RunRow): EntityType[] => {
-  const timings = (run.progress as { timings?: RunTimings }).timings;
-  return (Object.entries(timings?.entities ?? {}) as [EntityType, { skipped?: boolean }][])
-    .filter(([, e]) => e.skipped === true)
-    .map(([entity]) => entity)
-    .sort();
-};
-
-const errorsOf = (run: RunRow) =>
-  rows<{ entity: string; code: string; severity: string; message: string }>(
-    t,
-    `SELECT entity, code, severity, message FROM sis_sync_run_errors WHERE run_id = '${run.id}' ORDER BY id`,
-  );
+const errorsOf = (run: RunRow) => runErrorsOf(t, run);
 
 const roster = (tenant: string) =>
   rows(

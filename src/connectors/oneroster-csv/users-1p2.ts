@@ -7,6 +7,7 @@ import {
   Interner,
   ROLE_COLUMNS,
   ROLE_REQUIRED_COLUMNS,
+  USER_PROFILE_COLUMNS,
   readRoleAssignment,
   type RoleAssignment,
 } from '../oneroster/roles.js';
@@ -36,19 +37,6 @@ import type { FileMode } from './manifest.js';
  */
 
 const USERS = ONEROSTER_1P2_ENTITIES.users;
-const PROFILE_COLUMNS = [
-  'sourcedId',
-  'status',
-  'dateLastModified',
-  'userSourcedId',
-  'profileType',
-  'vendorId',
-  'applicationId',
-  'description',
-  'credentialType',
-  'username',
-  'password',
-] as const;
 /** Required values of userProfiles.csv (LongsightGroup/oneroster `parseUserProfileRecord`). */
 const PROFILE_REQUIRED = [
   'sourcedId',
@@ -334,7 +322,7 @@ async function readProfiles(files: Users1p2Files, errors: RecordError[]): Promis
   const index: ProfileIndex = { users: new Map(), byUser: new Map() };
   const stream = await files.open(file);
   try {
-    const reader = await readCsv(stream, file, PROFILE_COLUMNS, PROFILE_REQUIRED, { version: '1.2' });
+    const reader = await readCsv(stream, file, USER_PROFILE_COLUMNS, PROFILE_REQUIRED, { version: '1.2' });
     const header = headerOutcome(reader, file);
     errors.push(...header.warnings);
     if (header.fatal !== null) {

@@ -46,6 +46,21 @@ export const ROLE_REQUIRED_COLUMNS = [
   'orgSourcedId',
 ] as const;
 
+/** userProfiles.csv, in the 1.2 CSV binding's order. */
+export const USER_PROFILE_COLUMNS = [
+  'sourcedId',
+  'status',
+  'dateLastModified',
+  'userSourcedId',
+  'profileType',
+  'vendorId',
+  'applicationId',
+  'description',
+  'credentialType',
+  'username',
+  'password',
+] as const;
+
 export interface RoleAssignment {
   roleType: (typeof ROLE_TYPES)[number];
   role: string;
