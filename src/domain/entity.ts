@@ -23,6 +23,19 @@ export interface EntityStats {
 
 export type RunStats = Partial<Record<EntityType, EntityStats>>;
 
-/** How a provider record was tied to a canonical record. */
-export const MATCH_RULES = ['external_id', 'email', 'student_number', 'created'] as const;
+/**
+ * How a provider record was tied to a canonical record: its own link (`external_id`), a user's
+ * email or student number, another provider's link with the same sourced id (`sourced_id`), a
+ * school's or user's SIS identifier (`identifier`), an entity's natural key such as a term's title
+ * and dates or an enrollment's class, user and role (`natural_key`), or none (`created`).
+ */
+export const MATCH_RULES = [
+  'external_id',
+  'email',
+  'student_number',
+  'sourced_id',
+  'identifier',
+  'natural_key',
+  'created',
+] as const;
 export type MatchRule = (typeof MATCH_RULES)[number];

@@ -2,7 +2,7 @@ import Type, { type Static } from 'typebox';
 
 import { ENTITY_TYPES } from '../../domain/entity.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
-import { CHANGE_KINDS, RUN_TRIGGERS } from '../../db/schema/index.js';
+import { REVIEW_CHANGE_KINDS, RUN_TRIGGERS } from '../../db/schema/index.js';
 import { nullable } from './nullable.js';
 
 const dateTime = Type.String({ format: 'date-time' });
@@ -103,7 +103,7 @@ export const RunListSchema = Type.Object({ runs: Type.Array(RunSchema), ...page 
 export const RunChangeSchema = Type.Object({
   id: Type.Integer(),
   entity: Type.Enum(ENTITY_TYPES),
-  kind: Type.Enum(CHANGE_KINDS),
+  kind: Type.Enum(REVIEW_CHANGE_KINDS),
   entityId: nullable(Type.String({ format: 'uuid' })),
   externalId: Type.String(),
   label: nullable(Type.String()),

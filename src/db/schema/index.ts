@@ -1,4 +1,5 @@
 export * from './downstream.js';
+export * from './history.js';
 export * from './providers.js';
 export * from './roster.js';
 export * from './runs.js';

@@ -4,6 +4,7 @@ import {
   check,
   doublePrecision,
   index,
+  integer,
   jsonb,
   pgTable,
   text,
@@ -44,6 +45,11 @@ export const sisProviders = pgTable(
     scheduleJobId: uuid('schedule_job_id'),
     /** A run that would deactivate more than this share of an entity's active rows is held for review. */
     maxDeactivationRatio: doublePrecision('max_deactivation_ratio').notNull().default(0.1),
+    /**
+     * A record goes only after this many consecutive complete runs without it (1: the first run
+     * that lacks it); until then its link stays active and counts `missing_runs`.
+     */
+    deactivationGraceRuns: integer('deactivation_grace_runs').notNull().default(1),
     lastSyncAt: instant('last_sync_at'),
     lastSyncStatus: text('last_sync_status').$type<RunStatus>(),
     createdBy: text('created_by').notNull(),
@@ -59,6 +65,10 @@ export const sisProviders = pgTable(
       .on(t.tenantId, sql`lower(${t.name})`)
       .where(sql`${t.deletedAt} IS NULL`),
     check('sis_providers_type_check', sql`${t.providerType} IN (${sqlList(PROVIDER_TYPES)})`),
+    check(
+      'sis_providers_grace_runs_check',
+      sql`${t.deactivationGraceRuns} >= 1 AND ${t.deactivationGraceRuns} <= 100`,
+    ),
     check(
       'sis_providers_ratio_check',
       sql`${t.maxDeactivationRatio} >= 0 AND ${t.maxDeactivationRatio} <= 1`,

@@ -231,6 +231,10 @@ export const sisExternalLinks = pgTable(
       columns: [t.tenantId, t.providerId, t.entityType, t.externalId],
     }),
     index('sis_external_links_entity_idx').on(t.tenantId, t.entityType, t.entityId),
+    // Records in their grace period: still linked, missing from the last complete run(s).
+    index('sis_external_links_grace_idx')
+      .on(t.tenantId, t.providerId, t.entityType)
+      .where(sql`${t.active} AND ${t.missingRuns} > 0`),
     check('sis_external_links_entity_type_check', sql`${t.entityType} IN (${sqlList(ENTITY_TYPES)})`),
     check('sis_external_links_matched_by_check', sql`${t.matchedBy} IN (${sqlList(MATCH_RULES)})`),
   ],

@@ -50,6 +50,13 @@ export const sisSyncRuns = pgTable(
     checkpoint: jsonb('checkpoint').$type<Record<string, unknown>>(),
     /** Why a run was held for review: counts and thresholds per entity. */
     heldReason: jsonb('held_reason').$type<Record<string, unknown>>(),
+    /**
+     * Likely causes of a large change, found by comparing the pull with the last good one before
+     * the load (renamed headers, header-only files, lost leading zeros, ...); null: not examined.
+     */
+    diagnosis: jsonb('diagnosis').$type<Record<string, unknown>[]>(),
+    /** Set on an undo run: the applied run whose changes it reverts. */
+    undoesRunId: uuid('undoes_run_id'),
     reviewedBy: text('reviewed_by'),
     reviewedAt: instant('reviewed_at'),
     /** Set by a cancel request; the run stops at its next batch boundary and rolls back. */
@@ -110,6 +117,13 @@ export const sisSyncRunErrors = pgTable(
 );
 
 export const CHANGE_KINDS = ['created', 'updated', 'deactivated', 'reactivated'] as const;
+/**
+ * What a reviewed change may also be: `linked`, a provider record tied to a canonical record
+ * that already existed (another provider's, by a matching rule) with no value changed, which a
+ * first run of a new provider shows as a proposed re-link. The change feed never carries it.
+ */
+export const REVIEW_CHANGE_KINDS = [...CHANGE_KINDS, 'linked'] as const;
+export type ReviewChangeKind = (typeof REVIEW_CHANGE_KINDS)[number];
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /**
@@ -125,15 +139,19 @@ export const sisSyncRunChanges = pgTable(
       .references(() => sisSyncRuns.id, { onDelete: 'cascade' }),
     tenantId: text('tenant_id').notNull(),
     entity: text('entity').notNull(),
-    kind: text('kind').$type<ChangeKind>().notNull(),
+    kind: text('kind').$type<ReviewChangeKind>().notNull(),
     entityId: uuid('entity_id'),
     externalId: text('external_id').notNull(),
     label: text('label'),
+    /** The API fields an update or reactivation would change: `{ field: { old, new } }`. */
+    fields: jsonb('fields').$type<Record<string, { old: unknown; new: unknown }>>(),
+    /** For a record tied to an existing canonical record: the rule that tied it. */
+    matchedBy: text('matched_by'),
     createdAt: createdAt(),
   },
   (t) => [
     index('sis_sync_run_changes_run_idx').on(t.runId, t.entity, t.kind, t.id),
-    check('sis_sync_run_changes_kind_check', sql`${t.kind} IN (${sqlList(CHANGE_KINDS)})`),
+    check('sis_sync_run_changes_kind_check', sql`${t.kind} IN (${sqlList(REVIEW_CHANGE_KINDS)})`),
     check('sis_sync_run_changes_entity_check', sql`${t.entity} IN (${sqlList(ENTITY_TYPES)})`),
   ],
 );

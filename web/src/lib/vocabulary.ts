@@ -13,7 +13,13 @@ export const ENTITY_TYPES = allOf<EntityType>()([
   'users',
   'enrollments',
 ]);
-export const CHANGE_KINDS = allOf<ChangeKind>()(['created', 'updated', 'deactivated', 'reactivated']);
+export const CHANGE_KINDS = allOf<ChangeKind>()([
+  'created',
+  'updated',
+  'deactivated',
+  'reactivated',
+  'linked',
+]);
 
 export const ENTITY_LABELS: Record<EntityType, string> = {
   schools: 'Schools',
@@ -33,6 +39,7 @@ export const CHANGE_KIND_LABELS: Record<ChangeKind, string> = {
   updated: 'Updated',
   deactivated: 'Deactivated',
   reactivated: 'Reactivated',
+  linked: 'Linked to existing',
 };
 
 export type Tone = 'success' | 'warning' | 'danger' | 'info' | 'neutral';

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 
 import { ENTITY_TYPES } from '../../../domain/entity.js';
-import { CHANGE_KINDS } from '../../../db/schema/index.js';
+import { REVIEW_CHANGE_KINDS } from '../../../db/schema/index.js';
 import type { RunService } from '../../../sync/run-service.js';
 import { errorResponses } from '../../contracts/errors.js';
 import {
@@ -61,7 +61,7 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
         params: RunParamsSchema,
         querystring: Type.Object({
           entity: Type.Optional(Type.Enum(ENTITY_TYPES)),
-          kind: Type.Optional(Type.Enum(CHANGE_KINDS)),
+          kind: Type.Optional(Type.Enum(REVIEW_CHANGE_KINDS)),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
         }),

@@ -17,6 +17,7 @@ const KIND_TONES = {
   updated: 'info',
   deactivated: 'danger',
   reactivated: 'warning',
+  linked: 'neutral',
 } as const;
 
 /** The records a run changed, or would change, filtered by entity and kind, paged. */
