@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { type CsvRecord, CsvParser, CsvSyntaxError, readCsvRecords } from './csv-parser.js';
+import { MAX_RECORD_CHARS } from './package-limits.js';
 
 interface Parsed {
   records: CsvRecord[];
@@ -21,10 +22,12 @@ function chunksAt(bytes: Buffer, cuts: number[]): Buffer[] {
   return chunks;
 }
 
-async function parseChunks(chunks: (Buffer | string)[]): Promise<Parsed> {
+async function parseChunks(chunks: (Buffer | string)[] | AsyncIterable<Buffer>): Promise<Parsed> {
   const records: CsvRecord[] = [];
   try {
-    for await (const batch of readCsvRecords(Readable.from(chunks))) records.push(...batch);
+    for await (const batch of readCsvRecords(Array.isArray(chunks) ? Readable.from(chunks) : chunks)) {
+      records.push(...batch);
+    }
     return { records };
   } catch (error) {
     if (!(error instanceof CsvSyntaxError)) throw error;
@@ -201,6 +204,60 @@ describe('readCsvRecords', () => {
       [1, 'a', 'b'],
       [2, '1', '2'],
     ]);
+  });
+
+  it('reads a record of MAX_RECORD_CHARS characters and ends at a longer one, naming its line, however chunked', async () => {
+    const x = (n: number) => 'x'.repeat(n);
+    const longest = `"y",${x(MAX_RECORD_CHARS - 4)}`;
+    for (const cuts of [[], [9, 70_000, MAX_RECORD_CHARS]]) {
+      const fits = await parse(`a,b\n${longest}\n1,2\n`, cuts);
+      expect(fits.error).toBeUndefined();
+      expect(fits.records.map((r) => r.line)).toEqual([1, 2, 3]);
+      // Ended in an unquoted cell, in a quoted one, on the fast path (no quote), and by the file's end.
+      for (const tooLong of [
+        `${longest}z\n3,4\n`,
+        `"${x(MAX_RECORD_CHARS - 1)}"\r\n3,4\n`,
+        `${x(MAX_RECORD_CHARS + 1)}\n3,4\n`,
+        x(MAX_RECORD_CHARS + 1),
+      ]) {
+        const parsed = await parse(`a,b\n1,2\n${tooLong}`, cuts);
+        expect(rows(parsed), JSON.stringify(cuts)).toEqual([
+          [1, 'a', 'b'],
+          [2, '1', '2'],
+        ]);
+        expect(parsed.error).toEqual({
+          code: 'record_too_long',
+          line: 3,
+          message: 'Record Too Long: the record starting at line 3 is longer than 1,048,576 characters',
+        });
+      }
+    }
+  });
+
+  it('stops a line that never ends at the cap instead of holding it, and says when a quote was left open', async () => {
+    let read = 0;
+    async function* endless(head: string, text: string) {
+      const chunk = Buffer.from(text.repeat(65_536 / text.length));
+      yield Buffer.from(head);
+      for (;;) {
+        read += chunk.length;
+        yield await Promise.resolve(chunk);
+      }
+    }
+    const unclosed = await parseChunks(endless('id,name\n1,"Ada\n', 'ab,cd\n'));
+    expect(rows(unclosed)).toEqual([[1, 'id', 'name']]);
+    expect(unclosed.error).toMatchObject({
+      code: 'record_too_long',
+      line: 2,
+      message: expect.stringContaining('(it holds a quote that is not closed)'),
+    });
+    expect(read).toBeLessThanOrEqual(MAX_RECORD_CHARS + 65_536);
+    read = 0;
+    // Commas only: no cell grows, but the record's list of cells would.
+    const commas = await parseChunks(endless('id,name\n', ','));
+    expect(commas.error).toMatchObject({ code: 'record_too_long', line: 2 });
+    expect(commas.error?.message).not.toContain('quote');
+    expect(read).toBeLessThanOrEqual(MAX_RECORD_CHARS + 65_536);
   });
 
   // Quotes, doubled quotes, CRLF, lone CR, an empty line, multi-byte characters (2, 3 and 4 bytes).

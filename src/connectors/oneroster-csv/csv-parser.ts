@@ -1,13 +1,16 @@
 import { TextDecoder } from 'node:util';
 
+import { MAX_RECORD_CHARS } from './package-limits.js';
+
 /*
  * A streaming RFC 4180 reader for OneRoster CSV files: comma-separated, `"` quotes (a doubled
  * quote inside a quoted cell is one quote), CRLF, LF and CR-only record endings (mixed too), line
  * breaks allowed inside quoted cells, every cell a string, empty lines skipped. A UTF-8 BOM is
  * dropped; a file that starts with a UTF-16LE BOM is read as UTF-16LE.
  *
- * Text is parsed one chunk at a time and only the unfinished cell is carried over, so memory does
- * not grow with the file. The hot path (a record without quotes, whole in the chunk) is an
+ * Text is parsed one chunk at a time and only the unfinished record is carried over, so memory does
+ * not grow with the file; a record longer than `MAX_RECORD_CHARS` (package-limits.ts) is a fault,
+ * so memory does not grow with a line that never ends either. The hot path (a record without quotes, whole in the chunk) is an
  * `indexOf` for the line end and a `split(',')`; quoted cells are cut with `indexOf('"')`.
  *
  * Malformed input ends the records with a `CsvSyntaxError`, after every record before the fault.
@@ -20,13 +23,14 @@ export interface CsvRecord {
   cells: string[];
 }
 
-export type CsvSyntaxErrorCode = 'quote_not_closed' | 'invalid_opening_quote' | 'invalid_closing_quote';
+export type CsvSyntaxErrorCode =
+  'quote_not_closed' | 'invalid_opening_quote' | 'invalid_closing_quote' | 'record_too_long';
 
 export class CsvSyntaxError extends Error {
   constructor(
     readonly code: CsvSyntaxErrorCode,
     message: string,
-    /** Line of the fault (for an unclosed quote: the last line of the file). */
+    /** Line of the fault (for an unclosed quote: the last line of the file; for a long record: its first). */
     readonly line: number,
   ) {
     super(message);
@@ -70,11 +74,21 @@ export class CsvParser {
   private recordLine = 1;
   /** The last character read, inside a quoted cell, was a CR (a LF next to it is the same line break). */
   private quotedCr = false;
+  /** Characters of the record being read that came in earlier chunks. */
+  private carried = 0;
+
+  constructor(
+    /** The longest record read; a longer one is a `record_too_long` fault. */
+    private readonly maxRecordChars = MAX_RECORD_CHARS,
+  ) {}
 
   write(s: string, out: CsvRecord[]): void {
     const n = s.length;
-    let { mode, cells, field, line, recordLine } = this;
+    const max = this.maxRecordChars;
+    let { mode, cells, field, line, recordLine, carried } = this;
     let i = 0;
+    // Where the record being read starts in `s` (0: in an earlier chunk, `carried` characters ago).
+    let start = 0;
     // Next position (at or after `i`) of each character that matters, `n` when there is none in
     // `s`, or less than `i` when it must be looked for again. (No -1 sentinel: it costs a
     // deoptimization.)
@@ -87,12 +101,15 @@ export class CsvParser {
         case CELL_START: {
           if (cells.length === 0) {
             recordLine = line;
+            start = i;
+            carried = 0;
             // The common case: a whole record without quotes.
             if (nl < i) nl = indexOrEnd(s, '\n', i);
             if (cr < i) cr = indexOrEnd(s, '\r', i);
             if (quote < i) quote = indexOrEnd(s, '"', i);
             const end = nl < cr ? nl : cr;
             if (end < n && quote > end) {
+              if (end - i > max) throw this.tooLong(recordLine, false);
               if (end > i) out.push({ line, cells: s.slice(i, end).split(',') });
               line++;
               i = end + 1;
@@ -140,6 +157,7 @@ export class CsvParser {
             continue;
           }
           // The end of the record. (An empty line never gets here: CELL_START skips it.)
+          if (carried + end - start > max) throw this.tooLong(recordLine, false);
           if (cells.length > 0 || cell !== '') {
             cells.push(cell);
             out.push({ line: recordLine, cells });
@@ -183,6 +201,7 @@ export class CsvParser {
           if (c === COMMA) {
             cells.push(field);
           } else if (c === LF || c === CR) {
+            if (carried + i - start > max) throw this.tooLong(recordLine, false);
             cells.push(field);
             out.push({ line: recordLine, cells });
             cells = [];
@@ -216,11 +235,25 @@ export class CsvParser {
         }
       }
     }
+    const pending = mode !== AFTER_CR && (mode !== CELL_START || cells.length > 0);
+    carried = pending ? carried + n - start : 0;
+    if (carried > max) throw this.tooLong(recordLine, mode === QUOTED);
     this.mode = mode;
     this.cells = cells;
     this.field = field;
     this.line = line;
     this.recordLine = recordLine;
+    this.carried = carried;
+  }
+
+  private tooLong(line: number, quoted: boolean): CsvSyntaxError {
+    return new CsvSyntaxError(
+      'record_too_long',
+      `Record Too Long: the record starting at line ${line} is longer than ${this.maxRecordChars.toLocaleString('en-US')} characters${
+        quoted ? ' (it holds a quote that is not closed)' : ''
+      }`,
+      line,
+    );
   }
 
   /** The end of the text: pushes the last record (if it did not end with a line break). */
@@ -243,6 +276,7 @@ export class CsvParser {
     this.cells = [];
     this.field = '';
     this.mode = CELL_START;
+    this.carried = 0;
   }
 }
 

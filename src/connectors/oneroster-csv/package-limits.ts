@@ -39,6 +39,17 @@ export const PACKAGE_LIMITS: PackageLimits = {
   ratioFromBytes: 8 * MiB,
 };
 
+/**
+ * Characters (UTF-16 code units: bytes, for ASCII) one CSV record may span, line breaks inside
+ * quoted cells included. The reader holds one unfinished record in memory, so without a cap a
+ * line that never ends (a multi-GB file without a line break, or a quote opened early and never
+ * closed) would be held whole. Real records are small: a users.csv row with a few dozen orgs is
+ * about 2 KB, and the widest seen (a teacher at 500 schools, 36-character ids) about 20 KB, so
+ * 1 MiB is fifty times that. A record past it ends the file with an error naming the line it
+ * starts on; the records before it are read.
+ */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+
 /** "10 GiB", "8 MiB", "1,024 bytes": a size as a message shows it. */
 export function formatBytes(bytes: number): string {
   for (const [unit, size] of [
