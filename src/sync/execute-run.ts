@@ -9,6 +9,7 @@ import { ENTITY_TYPES, type EntityType, type RunStats } from '../domain/entity.j
 import type { RecordError } from '../domain/records.js';
 import type { Logger } from '../lib/logger.js';
 import { safeError } from '../lib/safe-error.js';
+import { storableText } from '../lib/storable.js';
 import type { ProviderRow } from '../repositories/providers-repository.js';
 import {
   copyEntityWarnings,
@@ -535,13 +536,14 @@ function toRunError(run: RunRow, entity: EntityType | null, error: RecordError):
     runId: run.id,
     tenantId: run.tenantId,
     entity,
-    externalId: error.externalId,
+    // Messages quote what was read, which may hold what a text column cannot (a NUL byte).
+    externalId: error.externalId === null ? null : storableText(error.externalId),
     sourceFile: error.source.file ?? null,
     sourceLine: error.source.line ?? null,
     sourcePage: error.source.page ?? null,
-    field: error.field,
+    field: error.field === null ? null : storableText(error.field),
     code: error.code,
-    message: error.message,
+    message: storableText(error.message),
     severity: error.severity ?? 'error',
   };
 }

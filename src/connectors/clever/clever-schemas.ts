@@ -2,6 +2,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
 import { schemaIssues } from '../schema-issues.js';
+import { storageProblem } from '../../lib/storable.js';
 
 /*
  * Clever Data API v3.0 objects as the boundary sees them. Only what the mapping reads is
@@ -171,10 +172,13 @@ export interface FieldIssue {
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
 
-/** A compiled check that says which field is wrong, not just that something is. */
+/** A compiled check that says which field is wrong, not just that something is (or cannot be stored). */
 export function checker<S extends TSchema>(schema: S): (value: unknown) => Checked<Static<S>> {
   const validator = Compile(schema);
   return (value) => {
+    // What the database cannot store is checked first: a record of it could be staged nowhere.
+    const unstorable = storageProblem(value);
+    if (unstorable !== null) return { ok: false, issues: [unstorable] };
     if (validator.Check(value)) return { ok: true, value };
     const issues = schemaIssues(validator.Errors(value)).map((i) => ({
       field: i.path,

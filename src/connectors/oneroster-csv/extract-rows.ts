@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { EntityType } from '../../domain/entity.js';
 import type { RecordError, RecordSource } from '../../domain/records.js';
 import type { ExtractBatch, ExtractMode, IncompleteEntity } from '../connector.js';
+import { storageProblem } from '../../lib/storable.js';
 import {
   mapOneRosterRow,
   toExtractedRecord,
@@ -43,6 +44,8 @@ export function addMappedRow<E extends EntityType>(
   if (row.cellCountProblem !== null) {
     problems.unshift({ field: '', code: 'invalid_value', message: row.cellCountProblem });
   }
+  const unstorable = storageProblem(row.values) ?? (extra === undefined ? null : storageProblem(extra));
+  if (unstorable !== null) problems.push({ ...unstorable, code: 'invalid_value' });
   if (problems.length > 0) {
     // The engine stages a record with errors once per place, and the same id at two places reads
     // as a duplicate: every error of one record carries one place, the record's own row when it is

@@ -412,7 +412,17 @@ export function toExtractedRecord<E extends EntityType>(
   // makes no entry arrays: this runs once per record.
   const raw: Record<string, unknown> = {};
   for (const field in original) {
-    if (!(CREDENTIAL_FIELDS as readonly string[]).includes(field)) raw[field] = original[field];
+    if ((CREDENTIAL_FIELDS as readonly string[]).includes(field)) continue;
+    // JSON.parse makes a `__proto__` key an own field like any other; assigned, it would set the
+    // copy's prototype instead (and vanish from what is staged).
+    if (field === '__proto__') {
+      Object.defineProperty(raw, field, {
+        value: original[field],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else raw[field] = original[field];
   }
   if (extra !== undefined) Object.assign(raw, extra);
   return { externalId: mapped.externalId, deleted: mapped.deleted, data: mapped.data, raw, source };

@@ -1,5 +1,4 @@
 import { ENTITY_TYPES, type EntityType } from '../../domain/entity.js';
-import type { RecordError } from '../../domain/records.js';
 import type { ProviderType } from '../../domain/provider-type.js';
 import type {
   ConnectionReport,
@@ -11,11 +10,11 @@ import type {
 } from '../connector.js';
 import type { AuthStrategy } from '../http/auth.js';
 import { createHttpClient, type HttpClientDeps, type HttpSettings } from '../http/http-client.js';
-import { mapOneRosterRow, oneRosterEntities, toExtractedRecord } from './entities.js';
+import { oneRosterEntities } from './entities.js';
 import { createOneRosterRestClient, type OneRosterRestClient } from './rest-client.js';
-import { restObjectToRow, restRolesOf } from './rest-row.js';
+import { mapRestObject, restRecordError } from './rest-object.js';
 import { describeImsxFailure } from './rest-status.js';
-import type { FieldProblem, OneRosterVersion } from './row-reader.js';
+import type { OneRosterVersion } from './row-reader.js';
 
 /*
  * A connector over a OneRoster REST server (1.1, or 1.2 rostering), shared by ONEROSTER_API and
@@ -190,7 +189,6 @@ async function* extractCollection<E extends EntityType>(
   onIncomplete: Parameters<ExtractSession['extract']>[1],
 ): AsyncGenerator<ExtractBatch<E>> {
   const spec = oneRosterEntities(version)[entity];
-  const withRoles = version === '1.2' && entity === 'users';
   let legacyReported = false;
   const pages = client.pages(entity, { ...(filter === undefined ? {} : { filter }), signal }, (problem) =>
     onIncomplete({
@@ -203,27 +201,16 @@ async function* extractCollection<E extends EntityType>(
   let batch: ExtractBatch<E> = { records: [], errors: [] };
   for await (const page of pages) {
     page.objects.forEach((object, index) => {
-      const source = { file: page.path, page: `offset=${page.offset}`, line: page.offset + index + 1 };
-      const converted = restObjectToRow(spec, object, version);
-      const roles = withRoles ? restRolesOf(object) : null;
-      const mapped = mapOneRosterRow(spec, converted.row, delta, {
-        version,
-        ...(roles === null ? {} : { links: { roles: roles.assignments, rolesSource: 'roles[]' } }),
+      const mapped = mapRestObject(spec, version, delta, object, {
+        path: page.path,
+        offset: page.offset,
+        index,
       });
-      const problems: Pick<FieldProblem, 'field' | 'code' | 'message'>[] = [
-        ...converted.problems.map((p) => ({
-          field: p.field,
-          code: 'invalid_value' as const,
-          message: p.message,
-        })),
-        ...(roles?.problems ?? []).map((p) => ({ ...p, code: 'invalid_value' as const })),
-        ...mapped.problems,
-      ];
-      if (roles?.legacy === true && !mapped.deleted && !legacyReported) {
+      if (mapped.legacyRole && !legacyReported) {
         // Once per pull: a server that has not moved to `roles[]` sends no user with it.
         legacyReported = true;
         batch.errors.push({
-          ...recordError(
+          ...restRecordError(
             mapped.externalId,
             {
               field: 'roles',
@@ -233,31 +220,13 @@ async function* extractCollection<E extends EntityType>(
             },
             page.path,
             page.offset + index,
-            source,
+            mapped.source,
           ),
           severity: 'warning',
         });
       }
-      if (problems.length > 0) {
-        for (const p of problems) {
-          batch.errors.push(recordError(mapped.externalId, p, page.path, page.offset + index, source));
-        }
-        return;
-      }
-      if (mapped.externalId === null) return;
-      for (const w of mapped.warnings) {
-        batch.errors.push({
-          ...recordError(mapped.externalId, w, page.path, page.offset + index, source),
-          severity: 'warning',
-        });
-      }
-      batch.records.push(
-        toExtractedRecord(
-          { ...mapped, externalId: mapped.externalId },
-          object as Record<string, unknown>,
-          source,
-        ),
-      );
+      batch.errors.push(...mapped.errors);
+      if (mapped.record !== null) batch.records.push(mapped.record);
     });
     if (batch.records.length + batch.errors.length >= BATCH_SIZE) {
       yield batch;
@@ -265,20 +234,4 @@ async function* extractCollection<E extends EntityType>(
     }
   }
   if (batch.records.length + batch.errors.length > 0) yield batch;
-}
-
-function recordError(
-  externalId: string | null,
-  problem: { field: string; code: string; message: string },
-  path: string,
-  position: number,
-  source: RecordError['source'],
-): RecordError {
-  return {
-    externalId,
-    field: problem.field === '' ? null : problem.field,
-    code: problem.code,
-    message: `${path} item ${position + 1}${externalId === null ? '' : ` (${externalId})`}: ${problem.message}`,
-    source,
-  };
 }

@@ -2,6 +2,7 @@ import type { CopyRow, CopyTarget } from '../../db/client.js';
 import type { EntityType } from '../../domain/entity.js';
 import type { ExtractedRecord, RecordError } from '../../domain/records.js';
 import { hashOfStableJson, stableStringify } from '../../lib/content-hash.js';
+import { storableText } from '../../lib/storable.js';
 import { STAGING } from './staging-columns.js';
 
 /*
@@ -92,7 +93,8 @@ export function stagingRows<E extends EntityType>(
       runId,
       tenantId,
       providerId,
-      e.externalId,
+      // An id the database cannot hold (a NUL in it) made its record an error; it still keeps its place.
+      storableText(e.externalId),
       'active',
       '',
       '{}',
