@@ -255,8 +255,9 @@ function expectCleverOutcome(result: MapResult<EntityType>): void {
     expect(JSON.stringify(result.value.raw)).not.toContain('district_username');
   } else {
     expect(result.issues.length).toBeGreaterThan(0);
-    for (const issue of result.issues)
+    for (const issue of result.issues) {
       expect(typeof issue.field === 'string' && issue.message !== '').toBe(true);
+    }
   }
 }
 
