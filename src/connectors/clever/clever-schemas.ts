@@ -1,8 +1,8 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
-import { schemaIssues } from '../schema-issues.js';
 import { storageProblem } from '../../lib/storable.js';
+import { schemaIssues } from '../schema-issues.js';
 
 /*
  * Clever Data API v3.0 objects as the boundary sees them. Only what the mapping reads is

@@ -10,8 +10,9 @@ import { MAX_RECORD_CHARS } from './package-limits.js';
  *
  * Text is parsed one chunk at a time and only the unfinished record is carried over, so memory does
  * not grow with the file; a record longer than `MAX_RECORD_CHARS` (package-limits.ts) is a fault,
- * so memory does not grow with a line that never ends either. The hot path (a record without quotes, whole in the chunk) is an
- * `indexOf` for the line end and a `split(',')`; quoted cells are cut with `indexOf('"')`.
+ * so it does not grow with a line that never ends either. The hot path (a record without quotes,
+ * whole in the chunk) is an `indexOf` for the line end and a `split(',')`; quoted cells are cut
+ * with `indexOf('"')`.
  *
  * Malformed input ends the records with a `CsvSyntaxError`, after every record before the fault.
  * Its messages keep the wording of csv-parse, which this module replaced.

@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 
 import type { EntityType } from '../../domain/entity.js';
 import type { RecordError, RecordSource } from '../../domain/records.js';
-import type { ExtractBatch, ExtractMode, IncompleteEntity } from '../connector.js';
 import { storageProblem } from '../../lib/storable.js';
+import type { ExtractBatch, ExtractMode, IncompleteEntity } from '../connector.js';
 import {
   mapOneRosterRow,
   toExtractedRecord,
