@@ -90,8 +90,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
 
 function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
-  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  // A client that loses its connection (the server restarted) must not crash the process: an idle
+  // one is dropped and the next query reconnects; one checked out (a load's transaction between
+  // two statements) fails its next statement, which ends its run as FAILURE.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool, schema }) as unknown as Database;
   const url = new URL(target.url);
   return {

@@ -220,8 +220,11 @@ export function createWorker(options: WorkerOptions): Worker {
     async start() {
       await queue.start();
       // The embedded database belongs to this process alone (its lock file says so): a run still
-      // marked as taken was left by a process that ended, and is given up at once.
-      if (handle.kind === 'pglite') await giveUpAbandoned(0);
+      // marked as taken was left by a process that ended, and is given up at once. On PostgreSQL,
+      // runs already without a heartbeat are given up now rather than at the first timer: the
+      // `sync` command triggers right after starting, and a run left by a killed command would
+      // otherwise refuse it (and every later one, when no server runs beside it) for ever.
+      await giveUpAbandoned(handle.kind === 'pglite' ? 0 : staleAfterMs);
       timers = [
         setInterval(() => void report(), reportEveryMs),
         setInterval(() => void reap(), reportEveryMs),

@@ -8,6 +8,7 @@ import { sqlSessionOf } from '../db/sql-session.js';
 import { ENTITY_TYPES, type EntityType, type RunStats } from '../domain/entity.js';
 import type { RecordError } from '../domain/records.js';
 import type { Logger } from '../lib/logger.js';
+import { isConnectionLost } from '../lib/pg-errors.js';
 import { safeError } from '../lib/safe-error.js';
 import { storableText } from '../lib/storable.js';
 import type { ProviderRow } from '../repositories/providers-repository.js';
@@ -501,21 +502,53 @@ async function fail(
     return findRun(db, runId);
   }
   const cancelled = error instanceof RunCancelledError;
-  const code = cancelled ? 'cancelled' : error instanceof ConnectorError ? error.code : 'internal_error';
+  const lost = !cancelled && !(error instanceof ConnectorError) && isConnectionLost(error);
+  const code = cancelled
+    ? 'cancelled'
+    : error instanceof ConnectorError
+      ? error.code
+      : lost
+        ? 'database_unavailable'
+        : 'internal_error';
   const message = cancelled
     ? 'cancelled on request; nothing was applied'
     : error instanceof ConnectorError
       ? error.message
-      : `the sync stopped on an unexpected error (${safeError(error).message}); nothing was applied`;
+      : lost
+        ? `the connection to the database was lost (${safeError(error).message}); nothing was applied`
+        : `the sync stopped on an unexpected error (${safeError(error).message}); nothing was applied`;
   if (cancelled) log.info('run cancelled');
-  else if (error instanceof ConnectorError) log.warn({ code }, `run failed: ${message}`);
+  else if (error instanceof ConnectorError || lost) log.warn({ code }, `run failed: ${message}`);
   else log.error({ error: safeError(error) }, 'run failed');
-  return transitionRun(db, runId, 'IN_PROGRESS', cancelled ? 'CANCELLED' : 'FAILURE', {
-    errorCode: code,
-    errorMessage: message,
-    phase: 'done',
-    finishedAt: new Date(),
-  });
+  return whenDatabaseIsBack(log, () =>
+    transitionRun(db, runId, 'IN_PROGRESS', cancelled ? 'CANCELLED' : 'FAILURE', {
+      errorCode: code,
+      errorMessage: message,
+      phase: 'done',
+      finishedAt: new Date(),
+    }),
+  );
+}
+
+/** How long a run whose database went away keeps trying to record its end (a restart, a failover). */
+const RECORD_END_PATIENCE_MS = 60_000;
+
+/**
+ * Runs `write`, again while the database cannot be reached, for up to RECORD_END_PATIENCE_MS: a run
+ * whose load died with its connection must still end FAILURE once the server is back, rather than
+ * stay IN_PROGRESS, holding its provider, until a worker gives it up for want of a heartbeat.
+ */
+async function whenDatabaseIsBack<T>(log: Logger, write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + RECORD_END_PATIENCE_MS;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isConnectionLost(error) || Date.now() + wait > deadline) throw error;
+      log.warn({ error: safeError(error) }, `the database cannot be reached; trying again in ${wait} ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**

@@ -22,13 +22,16 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 /**
  * Starts `sis-sync <args>` from the sources. What it logs also goes to the suite's log folder, for
  * the secret scan; the stdout of `token`, which is the token itself, is its product, not a log.
+ * `preloads`: test-only modules imported before the command (the fault suite's statement counter).
  */
 export function startCli(
   args: string[],
   env: Record<string, string> = {},
+  preloads: readonly string[] = [],
 ): ChildProcess & { output(): CliResult } {
   const stdoutIsLog = args[0] !== 'token';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], {
+  const imports = ['tsx', ...preloads].flatMap((module) => ['--import', module]);
+  const child = spawn(process.execPath, [...imports, path.join(ROOT, 'src/main.ts'), ...args], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
