@@ -172,7 +172,7 @@ describe(`sis-sync sync killed at a seeded statement of its run (${driver}, seed
       `uninterrupted run: ${measured.statements} statements; run created at ${measured.runCreated}, ` +
         `load from ${measured.loadStarted} to its commit at ${measured.loadCommitted}`,
     );
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     await base?.remove();

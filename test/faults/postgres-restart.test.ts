@@ -122,7 +122,7 @@ describe.skipIf(bindir === undefined)('PostgreSQL restarted in the middle of a s
     measured = report;
     after = await imageOf(reference);
     expect(whichImage(after, { before, after: before })).not.toBe('before');
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     await cluster?.stop();
