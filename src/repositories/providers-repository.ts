@@ -16,6 +16,7 @@ export type ProviderChanges = Partial<
     | 'enabled'
     | 'blackoutWindows'
     | 'maxDeactivationRatio'
+    | 'deactivationGraceRuns'
     | 'updatedBy'
   >
 >;

@@ -4,6 +4,7 @@ import type { Executor } from '../db/client.js';
 import {
   classes,
   courses,
+  enrollmentPeriods,
   enrollments,
   schools,
   sisChangeEvents,
@@ -40,7 +41,14 @@ export interface RosterFilters {
   courses: CommonFilter & { schoolId?: string };
   classes: CommonFilter & { schoolId?: string; courseId?: string; termId?: string };
   users: CommonFilter & { schoolId?: string; classId?: string; role?: string; email?: string };
-  enrollments: CommonFilter & { schoolId?: string; classId?: string; userId?: string; role?: string };
+  enrollments: CommonFilter & {
+    schoolId?: string;
+    classId?: string;
+    userId?: string;
+    role?: string;
+    /** YYYY-MM-DD: enrollments with a period that covers the day. */
+    activeOn?: string;
+  };
 }
 
 /** An entity with its filters, so that one narrows the other. */
@@ -137,9 +145,37 @@ function entityConditions(tenantId: string, query: RosterQuery): SQL[] {
         f.classId === undefined ? undefined : eq(enrollments.classId, f.classId),
         f.userId === undefined ? undefined : eq(enrollments.userId, f.userId),
         f.role === undefined ? undefined : eq(enrollments.role, f.role),
+        f.activeOn === undefined ? undefined : coveredOn(tenantId, f.activeOn),
       ]);
     }
   }
+}
+
+/**
+ * An enrollment with a period that covers the day: from its SIS begin date (else the day it opened)
+ * to its SIS end date or the day it closed, whichever comes first. Instants are read as UTC days.
+ */
+function coveredOn(tenantId: string, day: string): SQL {
+  const p = enrollmentPeriods;
+  const utcDay = (instant: AnyColumn) => sql`(${instant} AT TIME ZONE 'UTC')::date`;
+  const last = sql`least(${p.endDate}, ${utcDay(p.closedAt)})`;
+  return sql`EXISTS (SELECT 1 FROM ${p} WHERE ${p.tenantId} = ${tenantId} AND ${p.enrollmentId} = ${enrollments.id}
+    AND coalesce(${p.beginDate}, ${utcDay(p.openedAt)}) <= ${day}::date AND (${last} IS NULL OR ${last} >= ${day}::date))`;
+}
+
+export type EnrollmentPeriodRow = typeof enrollmentPeriods.$inferSelect;
+
+/** The periods of one of a tenant's enrollments, oldest first. */
+export async function listEnrollmentPeriods(
+  db: Executor,
+  tenantId: string,
+  enrollmentId: string,
+): Promise<EnrollmentPeriodRow[]> {
+  return db
+    .select()
+    .from(enrollmentPeriods)
+    .where(and(eq(enrollmentPeriods.tenantId, tenantId), eq(enrollmentPeriods.enrollmentId, enrollmentId)))
+    .orderBy(asc(enrollmentPeriods.openedAt), asc(enrollmentPeriods.id));
 }
 
 /** Up to `limit` records of a tenant that pass the filters, in id order, after `afterId`. */

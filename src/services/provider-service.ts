@@ -21,6 +21,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from '../domain/errors.js';
+import { MAX_GRACE_RUNS, MIN_GRACE_RUNS, isValidGraceRuns } from '../domain/grace.js';
 import type { ProviderType } from '../domain/provider-type.js';
 import { canAccessTenant, isPlatformAdmin, type Principal } from '../domain/roles.js';
 import type { RunStatus } from '../domain/run-status.js';
@@ -60,6 +61,8 @@ export interface ProviderInput {
   syncTimezone?: string | undefined;
   enabled?: boolean | undefined;
   maxDeactivationRatio?: number | undefined;
+  /** Consecutive complete runs without a record before it is deactivated, 1..100. */
+  deactivationGraceRuns?: number | undefined;
   /** Replaces the whole list. */
   blackoutWindows?: readonly BlackoutWindowInput[] | undefined;
 }
@@ -71,6 +74,8 @@ export interface ProviderPatch {
   syncTimezone?: string | undefined;
   enabled?: boolean | undefined;
   maxDeactivationRatio?: number | undefined;
+  /** Consecutive complete runs without a record before it is deactivated, 1..100. */
+  deactivationGraceRuns?: number | undefined;
   /** Replaces the whole list. */
   blackoutWindows?: readonly BlackoutWindowInput[] | undefined;
 }
@@ -86,6 +91,7 @@ export interface ProviderView {
   syncTimezone: string;
   enabled: boolean;
   maxDeactivationRatio: number;
+  deactivationGraceRuns: number;
   lastSyncAt: Date | null;
   lastSyncStatus: RunStatus | null;
   blackoutWindows: BlackoutWindow[];
@@ -179,6 +185,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
       syncTimezone: row.syncTimezone,
       enabled: row.enabled,
       maxDeactivationRatio: row.maxDeactivationRatio,
+      deactivationGraceRuns: row.deactivationGraceRuns,
       lastSyncAt: row.lastSyncAt,
       lastSyncStatus: row.lastSyncStatus,
       blackoutWindows: row.blackoutWindows,
@@ -206,6 +213,16 @@ export function createProviderService(deps: ProviderServiceDeps) {
     const resolved = resolveSchedule(schedule, timezone ?? DEFAULT_TIMEZONE);
     return resolved.ok ? [] : [{ path: resolved.error.field, message: resolved.error.message }];
   };
+
+  const checkGraceRuns = (runs: number | undefined): FieldIssue[] =>
+    runs === undefined || isValidGraceRuns(runs)
+      ? []
+      : [
+          {
+            path: 'deactivationGraceRuns',
+            message: `must be a whole number of runs from ${MIN_GRACE_RUNS} to ${MAX_GRACE_RUNS}`,
+          },
+        ];
 
   const checkBlackouts = (input: unknown, issues: FieldIssue[]): BlackoutWindow[] | undefined => {
     if (input === undefined) return undefined;
@@ -270,6 +287,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
     async create(ctx: RequestContext, input: ProviderInput): Promise<ProviderView> {
       if (!canAccessTenant(ctx.principal, input.tenantId)) throw new TenantAccessDeniedError(input.tenantId);
       const issues = checkSchedule(input.syncSchedule, input.syncTimezone);
+      issues.push(...checkGraceRuns(input.deactivationGraceRuns));
       const blackoutWindows = checkBlackouts(input.blackoutWindows, issues);
       if (containsPlaceholder(providerDefinition(input.providerType).configSchema, input.config)) {
         issues.push({
@@ -296,6 +314,9 @@ export function createProviderService(deps: ProviderServiceDeps) {
             ...(input.maxDeactivationRatio === undefined
               ? {}
               : { maxDeactivationRatio: input.maxDeactivationRatio }),
+            ...(input.deactivationGraceRuns === undefined
+              ? {}
+              : { deactivationGraceRuns: input.deactivationGraceRuns }),
             ...(blackoutWindows === undefined ? {} : { blackoutWindows }),
             createdBy: ctx.principal.subject,
             updatedBy: ctx.principal.subject,
@@ -312,6 +333,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
               configFields: leafPaths(config),
               syncSchedule: inserted.syncSchedule,
               enabled: inserted.enabled,
+              deactivationGraceRuns: inserted.deactivationGraceRuns,
               blackoutWindows: inserted.blackoutWindows,
             },
             requestId: ctx.requestId,
@@ -337,6 +359,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
           const timezone = patch.syncTimezone ?? current.syncTimezone;
           const schedule = patch.syncSchedule === undefined ? current.syncSchedule : patch.syncSchedule;
           const issues = checkSchedule(schedule, timezone);
+          issues.push(...checkGraceRuns(patch.deactivationGraceRuns));
           const blackoutWindows = checkBlackouts(patch.blackoutWindows, issues);
           if (issues.length > 0) throw new ValidationError(issues);
 
@@ -367,6 +390,13 @@ export function createProviderService(deps: ProviderServiceDeps) {
           ) {
             changes.maxDeactivationRatio = patch.maxDeactivationRatio;
             changed.push('maxDeactivationRatio');
+          }
+          if (
+            patch.deactivationGraceRuns !== undefined &&
+            patch.deactivationGraceRuns !== current.deactivationGraceRuns
+          ) {
+            changes.deactivationGraceRuns = patch.deactivationGraceRuns;
+            changed.push('deactivationGraceRuns');
           }
           if (
             blackoutWindows !== undefined &&

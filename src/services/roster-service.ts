@@ -7,9 +7,11 @@ import { canAccessTenant, type Principal } from '../domain/roles.js';
 import {
   findRosterRecords,
   listChangeEvents,
+  listEnrollmentPeriods,
   listRosterLinks,
   listRosterRecords,
   type ChangeEventRow,
+  type EnrollmentPeriodRow,
   type RosterFilters,
   type RosterLinkRow,
   type RosterRows,
@@ -180,6 +182,18 @@ export function createRosterService(deps: RosterServiceDeps) {
       const [record] = await withLinks(tenantId, entity, rows);
       if (record === undefined) throw new NotFoundError(ENTITY_SINGULAR[entity], id);
       return record;
+    },
+
+    /** The periods in which one of the tenant's enrollments was active; another tenant's is not found. */
+    async enrollmentPeriods(
+      ctx: RosterContext,
+      tenantId: string,
+      id: string,
+    ): Promise<EnrollmentPeriodRow[]> {
+      checkTenant(ctx, tenantId);
+      const [enrollment] = await findRosterRecords(deps.db, tenantId, 'enrollments', [id]);
+      if (enrollment === undefined) throw new NotFoundError(ENTITY_SINGULAR.enrollments, id);
+      return listEnrollmentPeriods(deps.db, tenantId, id);
     },
 
     /**

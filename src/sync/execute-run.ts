@@ -72,6 +72,11 @@ interface HeldPlan {
   incomplete: EntityType[];
   /** Entities skipped as unchanged, with the records their links hold (reported as unchanged). */
   skipped?: Partial<Record<EntityType, number>>;
+  /**
+   * The provider's grace period when the run was held: approving applies what was reviewed.
+   * Plans held before grace periods existed have none (1).
+   */
+  graceRuns?: number;
 }
 
 /** The run was taken away while it loaded (its worker was presumed dead): its load must not commit. */
@@ -151,6 +156,7 @@ async function syncRun(deps: SyncEngineDeps, started: RunRow): Promise<RunRow | 
       pulled: extraction.pulled,
       incomplete: extraction.incomplete,
       skipped: extraction.skipped,
+      graceRuns: provider.row.deactivationGraceRuns,
     };
     return await load(deps, started, plan, {
       maxDeactivationRatio: provider.row.maxDeactivationRatio,
@@ -308,7 +314,8 @@ async function extract(
 /**
  * An entity need not be read again when its source is byte-for-byte what the last applied run
  * loaded (equal fingerprints), that run recorded no error on it and had all of it, and every
- * entity it refers to is skipped too (so no reference can resolve differently). Its warnings are
+ * entity it refers to is skipped too (so no reference can resolve differently), and none of its
+ * records is in grace (each complete run without them counts, so it must be read). Its warnings are
  * carried over. Returns the records its links hold (reported as unchanged), or null to read it.
  */
 async function unchangedSinceLastLoad(
@@ -326,6 +333,7 @@ async function unchangedSinceLastLoad(
   if (REFERENCES[entity].some((r) => r.target !== entity && skipped[r.target] === undefined)) return null;
   const { db } = deps.handle;
   if ((await countEntityErrors(db, lastApplied.id, entity)) > 0) return null;
+  if (await hasRecordsInGrace(deps, run, entity)) return null;
   await copyEntityWarnings(db, lastApplied.id, run.id, entity);
   return activeLinks(deps, run, entity);
 }
@@ -337,6 +345,16 @@ async function activeLinks(deps: SyncEngineDeps, run: RunRow, entity: EntityType
         WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity} AND active`,
   );
   return (rows as { rows: { n: number }[] }).rows[0]?.n ?? 0;
+}
+
+/** Whether the run's provider has records of the entity in grace (the grace index answers). */
+async function hasRecordsInGrace(deps: SyncEngineDeps, run: RunRow, entity: EntityType): Promise<boolean> {
+  const rows = await deps.handle.db.execute<{ found: boolean }>(
+    sql`SELECT EXISTS (SELECT 1 FROM sis_external_links
+        WHERE tenant_id = ${run.tenantId} AND provider_id = ${run.providerId} AND entity_type = ${entity}
+          AND active AND missing_runs > 0) AS found`,
+  );
+  return (rows as { rows: { found: boolean }[] }).rows[0]?.found ?? false;
 }
 
 /**
@@ -426,6 +444,7 @@ async function load(
     ctx: { runId: run.id, tenantId: run.tenantId, providerId: run.providerId },
     scopes: plan.scopes,
     maxDeactivationRatio: options.maxDeactivationRatio,
+    deactivationGraceRuns: plan.graceRuns ?? 1,
     mode: options.preview ? 'preview' : 'apply',
     changeCap: deps.changeCap ?? 10_000,
     throwIfCancelled: options.cancellation,
@@ -433,7 +452,12 @@ async function load(
       await replaceRunChanges(tx, run.id, changeRows(applied));
       const finished = await transitionRun(tx, run.id, 'IN_PROGRESS', status, {
         stats: statsOf(applied),
-        progress: { phase: 'done', changesTruncated: applied.truncated, timings: timingsOf(applied) },
+        progress: {
+          phase: 'done',
+          changesTruncated: applied.truncated,
+          inGrace: applied.inGrace,
+          timings: timingsOf(applied),
+        },
         phase: 'done',
         finishedAt: new Date(),
       });
@@ -449,7 +473,7 @@ async function load(
     return transitionRun(db, run.id, 'IN_PROGRESS', 'HELD', {
       stats: statsOf(outcome),
       heldReason: { entities: outcome.held, plan },
-      progress: { phase: 'held', changesTruncated: outcome.truncated, timings },
+      progress: { phase: 'held', changesTruncated: outcome.truncated, inGrace: outcome.inGrace, timings },
       phase: 'held',
     });
   }
@@ -459,6 +483,7 @@ async function load(
     progress: {
       phase: 'done',
       changesTruncated: outcome.truncated,
+      inGrace: outcome.inGrace,
       wouldHold: outcome.held.length > 0,
       timings,
     },

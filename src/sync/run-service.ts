@@ -28,6 +28,8 @@ import {
   type RunRow,
 } from '../repositories/runs-repository.js';
 import type { RunTrigger } from '../db/schema/index.js';
+import type { EntityType } from '../domain/entity.js';
+import { listGraceRecords } from './grace.js';
 import type { RunDispatcher } from './runner.js';
 
 export interface RunServiceDeps {
@@ -160,6 +162,16 @@ export function createRunService(deps: RunServiceDeps) {
     async listRuns(actor: Actor, providerId: string, page: { limit: number; offset: number }) {
       await visibleProvider(actor, providerId);
       return listProviderRuns(deps.db, providerId, page);
+    },
+
+    /** The provider's records in their grace period, paged by entity and external id. */
+    async listGrace(
+      actor: Actor,
+      providerId: string,
+      query: { entity?: EntityType | undefined; limit: number; cursor?: string | undefined },
+    ) {
+      const provider = await visibleProvider(actor, providerId);
+      return listGraceRecords(deps.db, provider, query);
     },
 
     async getRun(

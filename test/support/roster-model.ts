@@ -445,13 +445,14 @@ function loadEntity<E extends Entity>(
   const stats = { created: 0, updated: 0, unchanged: 0, deactivated: 0, reactivated: 0 };
   const written: { id: string; target: string; row: RowMap[E] }[] = [];
   const targets = new Map<string, string>();
+  const movedFrom: string[] = [];
   for (const r of pull.rows) {
     if (r.invalid || r.line.kind !== 'record') continue;
     const link = links[r.id];
     const hash = contentOf(entity, r.line.row);
-    const target = link?.target ?? r.matched?.target ?? `R${state.nextId++}`;
+    let target = link?.target ?? r.matched?.target ?? `R${state.nextId++}`;
     const record = records[target];
-    const kind =
+    let kind: keyof typeof stats =
       record === undefined
         ? 'created'
         : !record.active || (link !== undefined && !link.active)
@@ -459,6 +460,16 @@ function loadEntity<E extends Entity>(
           : link === undefined || link.hash !== hash
             ? 'updated'
             : 'unchanged';
+    // An enrollment written with another class or user is a new record; the old one goes below.
+    if (
+      record !== undefined &&
+      (kind === 'updated' || kind === 'reactivated') &&
+      movesRecord(state, entity, r.line.row, record)
+    ) {
+      movedFrom.push(target);
+      target = `R${state.nextId++}`;
+      kind = 'created';
+    }
     stats[kind] += 1;
     if (kind === 'unchanged') continue;
     const other = targets.get(target);
@@ -493,7 +504,28 @@ function loadEntity<E extends Entity>(
       stats.deactivated += 1;
     }
   }
+  // What a moved record was: gone unless some link still stands for it; not a removal.
+  for (const old of movedFrom) {
+    const record = records[old];
+    if (record?.active !== true) continue;
+    if (Object.values(links).some((l) => l.active && l.target === old)) continue;
+    record.active = false;
+    stats.deactivated += 1;
+  }
   return { stats, activeBefore, removing };
+}
+
+/** Whether writing `row` over `record` changes which record it is (an enrollment's class or user). */
+function movesRecord<E extends Entity>(
+  state: RosterState,
+  entity: E,
+  row: RowMap[E],
+  record: CanonicalRecord<E>,
+): boolean {
+  if (entity !== 'enrollments') return false;
+  const next = fieldsOf(state, 'enrollments', row as EnrollmentRow);
+  const before = record.fields as FieldMap['enrollments'];
+  return next.classId !== before.classId || next.userId !== before.userId;
 }
 
 function ref(state: RosterState, target: Entity, id: string): string | null {
@@ -614,7 +646,9 @@ export function buildView(
   records: { [E in Entity]: { id: string; active: boolean; fields: Record<string, unknown> }[] },
 ): RosterView {
   const keys = keysOf(links);
-  const keyOf = (entity: Entity, id: string) => keys.get(`${entity}:${id}`) ?? `unlinked:${id}`;
+  // A record no link names (an enrollment moved away from) has no id both sides share: such
+  // records are told apart by their values only.
+  const keyOf = (entity: Entity, id: string) => keys.get(`${entity}:${id}`) ?? 'unlinked';
   const out = {} as Record<Entity, RecordView[]>;
   for (const entity of ENTITIES) {
     const refFields = REFERENCE_FIELDS[entity] as Record<string, Entity | undefined>;
@@ -632,7 +666,7 @@ export function buildView(
         }
         return { key: keyOf(entity, r.id), active: r.active, fields };
       })
-      .sort((a, b) => a.key.localeCompare(b.key));
+      .sort((a, b) => a.key.localeCompare(b.key) || JSON.stringify(a).localeCompare(JSON.stringify(b)));
   }
   return {
     links: links

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 
 import { MAX_BLACKOUT_REASON_LENGTH, MAX_BLACKOUT_WINDOWS } from '../../domain/blackout.js';
+import { MAX_GRACE_RUNS, MIN_GRACE_RUNS } from '../../domain/grace.js';
 import { PROVIDER_TYPES } from '../../domain/provider-type.js';
 import { TENANT_ID_PATTERN } from '../../domain/roles.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
@@ -29,6 +30,14 @@ const ratioSchema = Type.Number({
   maximum: 1,
   description:
     "A run that would deactivate more than this share of an entity's active records is held for review (default 0.1).",
+});
+
+const graceRunsSchema = Type.Integer({
+  minimum: MIN_GRACE_RUNS,
+  maximum: MAX_GRACE_RUNS,
+  description:
+    'A record is deactivated only after this many consecutive complete runs without it (default 1: the first run ' +
+    'that lacks it). Until then it stays active, in grace (GET /api/v1/providers/{providerId}/grace lists them).',
 });
 
 const blackoutDateDescription = 'A calendar date, YYYY-MM-DD, in the provider time zone (syncTimezone).';
@@ -87,6 +96,7 @@ export const ProviderSchema = Type.Object(
     syncTimezone: Type.String({ description: 'IANA time zone the schedule runs in.' }),
     enabled: Type.Boolean(),
     maxDeactivationRatio: ratioSchema,
+    deactivationGraceRuns: graceRunsSchema,
     lastSyncAt: nullable(Type.String({ format: 'date-time' })),
     lastSyncStatus: nullable(Type.Enum(RUN_STATUSES)),
     blackoutWindows: Type.Array(BlackoutWindowSchema, { description: blackoutWindowsDescription }),
@@ -128,6 +138,7 @@ export const CreateProviderBodySchema = Type.Object(
     syncTimezone: Type.Optional(timezoneSchema),
     enabled: Type.Optional(Type.Boolean({ default: true })),
     maxDeactivationRatio: Type.Optional(ratioSchema),
+    deactivationGraceRuns: Type.Optional(graceRunsSchema),
     blackoutWindows: Type.Optional(blackoutWindowsInputSchema),
   },
   { additionalProperties: false },
@@ -142,6 +153,7 @@ export const UpdateProviderBodySchema = Type.Object(
     syncTimezone: Type.Optional(timezoneSchema),
     enabled: Type.Optional(Type.Boolean()),
     maxDeactivationRatio: Type.Optional(ratioSchema),
+    deactivationGraceRuns: Type.Optional(graceRunsSchema),
     blackoutWindows: Type.Optional(blackoutWindowsInputSchema),
   },
   { additionalProperties: false, minProperties: 1 },

@@ -229,6 +229,14 @@ export const ROSTER_LIST_QUERIES = {
     classId: Type.Optional(uuid('Enrollments in this class.')),
     userId: Type.Optional(uuid('Enrollments of this user.')),
     role: role('Enrollments with this role.'),
+    activeOn: Type.Optional(
+      Type.String({
+        format: 'date',
+        description:
+          'Enrollments with a period that covers this day (YYYY-MM-DD): from its SIS begin date, else the day it ' +
+          'opened, to its SIS end date or the day it closed, whichever is first (open-ended when neither).',
+      }),
+    ),
   }),
 } as const satisfies Record<EntityType, TSchema>;
 
@@ -243,6 +251,33 @@ export const rosterListSchema = <T extends TSchema>(item: T) =>
   });
 
 export const RosterParamsSchema = Type.Object({ tenantId: TenantIdSchema, id: uuid() });
+
+/* ---------- enrollment periods ---------- */
+
+export const EnrollmentPeriodSchema = Type.Object(
+  {
+    id: uuid(),
+    beginDate: nullable(day),
+    endDate: nullable(day),
+    openedAt: Type.String({ format: 'date-time', description: 'When a sync created or reactivated it.' }),
+    closedAt: nullable(
+      Type.String({ format: 'date-time', description: 'When a sync deactivated it; null: still open.' }),
+    ),
+    openedByRunId: nullable(
+      uuid('The run that opened it; null for periods kept from before runs recorded it.'),
+    ),
+    closedByRunId: nullable(uuid('The run that closed it.')),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A span in which the enrollment was active, with the SIS begin and end dates it had (kept up to date while open).',
+  },
+);
+export type EnrollmentPeriod = Static<typeof EnrollmentPeriodSchema>;
+export const EnrollmentPeriodListSchema = Type.Object({
+  periods: Type.Array(EnrollmentPeriodSchema, { description: 'Oldest first; at most the last is open.' }),
+});
 
 /* ---------- the change feed ---------- */
 

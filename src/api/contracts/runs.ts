@@ -29,7 +29,10 @@ export const RunSchema = Type.Object(
     phase: nullable(
       Type.String({ description: 'extracting, preparing, loading, previewing, held, approved, done.' }),
     ),
-    progress: json('Progress while running: the entity being read and rows staged so far.'),
+    progress: json(
+      'Progress while running: the entity being read and rows staged so far. Once loaded, inGrace counts per entity ' +
+        "this provider's records in their grace period (missing from complete runs, not yet deactivated).",
+    ),
     stats: Type.Record(Type.String(), EntityStatsSchema, {
       description: `Per entity (${ENTITY_TYPES.join(', ')}): what the run did, or for a held or dry run what it would do.`,
     }),
@@ -131,6 +134,37 @@ export const ConnectionTestSchema = Type.Object({
   details: json('What the connector reached.'),
   error: nullable(Type.Object({ code: Type.String(), message: Type.String() })),
   durationMs: Type.Integer(),
+});
+
+export const GraceRecordSchema = Type.Object({
+  entity: Type.Enum(ENTITY_TYPES),
+  externalId: Type.String({ description: "The provider's id of the record." }),
+  entityId: Type.String({ format: 'uuid', description: 'The canonical record, still active.' }),
+  label: nullable(Type.String({ description: 'A short name, as the run changes show it.' })),
+  missingRuns: Type.Integer({ description: 'Consecutive complete runs that lacked it.' }),
+  runsLeft: Type.Integer({
+    description: 'Further complete runs without it before it is deactivated (1: the next one).',
+  }),
+  lastSeenRunId: nullable(
+    Type.String({
+      format: 'uuid',
+      description: "The provider's last applied run before the first that lacked it.",
+    }),
+  ),
+  lastSeenAt: nullable(Type.String({ format: 'date-time', description: 'When that run finished.' })),
+});
+export type GraceRecord = Static<typeof GraceRecordSchema>;
+
+export const GraceListSchema = Type.Object({
+  records: Type.Array(GraceRecordSchema),
+  nextCursor: nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last.' })),
+});
+export type GraceList = Static<typeof GraceListSchema>;
+
+export const GraceQuerySchema = Type.Object({
+  entity: Type.Optional(Type.Enum(ENTITY_TYPES, { description: 'Only records of this entity.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
 });
 
 export const PageQuerySchema = Type.Object({

@@ -21,6 +21,12 @@ export interface CanonicalSpec {
   selfParent?: { column: string; stagingColumn: string };
   /** A short human label over the canonical row `c`, for change lists. */
   label: string;
+  /**
+   * Columns that say which record this is: a provider record that keeps its id but changes one of
+   * them (an enrollment moved to another class) becomes a new canonical record, and the old one
+   * goes (docs/decisions/0009-enrollment-moves-and-periods.md).
+   */
+  identity?: string[];
 }
 
 const txt = (field: string) => `(r.data->>'${field}')`;
@@ -143,6 +149,7 @@ export const CANONICAL: Record<EntityType, CanonicalSpec> = {
       { alias: 'ref_user', target: 'users', column: 'user_external_id' },
       { alias: 'ref_school', target: 'schools', column: 'school_external_id' },
     ],
+    identity: ['class_id', 'user_id'],
     label: `c.role || ': ' || coalesce((SELECT btrim(u.given_name || ' ' || u.family_name) FROM users u
               WHERE u.tenant_id = c.tenant_id AND u.id = c.user_id), '?')
             || ' in ' || coalesce((SELECT k.title FROM classes k WHERE k.tenant_id = c.tenant_id AND k.id = c.class_id), '?')`,

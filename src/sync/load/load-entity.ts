@@ -4,6 +4,7 @@ import type { ChangeKind } from '../../db/schema/index.js';
 import { STAGING } from '../stage/staging-columns.js';
 import { refreshStatistics } from './analyze.js';
 import { CANONICAL } from './canonical-columns.js';
+import { recordEnrollmentPeriods } from './enrollment-periods.js';
 
 export interface LoadContext {
   runId: string;
@@ -28,6 +29,8 @@ export interface EntityLoadResult {
   activeBefore: number;
   /** This provider's records the load takes away (the threshold's numerator). */
   removing: number;
+  /** This provider's records of the entity in grace after the load: active, missing from complete runs. */
+  inGrace: number;
   changes: LoadedChange[];
   /** Changes beyond the cap were counted but not listed. */
   changesTruncated: boolean;
@@ -48,9 +51,11 @@ export async function loadEntity(
     changeCap: number;
     /** Write the change feed's events (an applying load; a preview writes none). */
     recordEvents: boolean;
+    /** Consecutive complete snapshots a record may be missing from before it goes (1: the first). */
+    graceRuns: number;
   },
 ): Promise<EntityLoadResult> {
-  const { scope, changeCap, recordEvents } = options;
+  const { scope, changeCap, recordEvents, graceRuns } = options;
   const staging = STAGING[entity].table;
   const spec = CANONICAL[entity];
   const rows = `load_${entity}`;
@@ -62,12 +67,22 @@ export async function loadEntity(
   const columnNames = Object.keys(spec.columns);
   // The column values are worked out (JSON read, references looked up) only for rows that change:
   // on a re-sync most rows are unchanged, and their values are never written.
-  const kind = `(CASE
+  const written = `(CASE
               WHEN c.id IS NULL THEN 'created'
               WHEN NOT c.active OR (l.entity_id IS NOT NULL AND NOT l.active) THEN 'reactivated'
               WHEN l.entity_id IS NULL OR l.content_hash <> r.content_hash THEN 'updated'
               ELSE 'unchanged'
             END)`;
+  // A record that would be written with other identity columns (an enrollment's class or user)
+  // is a move: a new canonical record is created, and the old one goes (see `deactivate`).
+  const moved =
+    spec.identity === undefined
+      ? 'false'
+      : `(${written} IN ('updated', 'reactivated') AND (${spec.identity
+          .map((column) => `${spec.columns[column]} IS DISTINCT FROM c.${column}`)
+          .join(' OR ')}))`;
+  const kind =
+    spec.identity === undefined ? written : `(CASE WHEN ${moved} THEN 'created' ELSE ${written} END)`;
 
   const [{ n: activeBefore } = { n: 0 }] = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM sis_external_links
@@ -80,7 +95,8 @@ export async function loadEntity(
      SELECT r.external_id, r.content_hash,
             l.entity_id AS link_id,
             ${entity === 'users' ? 'r.matched_by' : 'NULL::text'} AS matched_by,
-            coalesce(l.entity_id, ${matched}, sis_uuid_v7()) AS target_id,
+            CASE WHEN ${moved} THEN sis_uuid_v7() ELSE coalesce(l.entity_id, ${matched}, sis_uuid_v7()) END AS target_id,
+            CASE WHEN ${moved} THEN c.id END AS moved_from,
             ${kind} AS kind,
             ${columnNames.map((name) => `CASE WHEN ${kind} <> 'unchanged' THEN ${spec.columns[name]} END AS ${name}`).join(',\n            ')}
      FROM ${staging} r
@@ -114,11 +130,20 @@ export async function loadEntity(
   );
   await tx.query(
     `UPDATE sis_external_links l
-     SET content_hash = t.content_hash, active = true, removed_at = NULL, missing_runs = 0,
+     SET entity_id = t.target_id, content_hash = t.content_hash, active = true, removed_at = NULL, missing_runs = 0,
          last_seen_run_id = $1, updated_at = now()
      FROM ${rows} t
      WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}'
        AND l.external_id = t.external_id AND t.link_id IS NOT NULL AND t.kind <> 'unchanged'`,
+    p,
+  );
+  // An unchanged record that is back from grace: only the few links in grace are touched (their
+  // partial index), never every unchanged one.
+  await tx.query(
+    `UPDATE sis_external_links l SET missing_runs = 0, last_seen_run_id = $1, updated_at = now()
+     FROM ${rows} t
+     WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
+       AND l.missing_runs > 0 AND l.external_id = t.external_id AND t.kind = 'unchanged'`,
     p,
   );
   await tx.query(
@@ -137,8 +162,11 @@ export async function loadEntity(
   }
   if (entity === 'users') await syncRelationships(tx, ctx);
 
-  const removed = await deactivate(tx, ctx, entity, scope);
-  if (recordEvents) await writeChangeEvents(tx, ctx, entity);
+  const removed = await deactivate(tx, ctx, entity, scope, graceRuns);
+  if (recordEvents) {
+    if (entity === 'enrollments') await recordEnrollmentPeriods(tx, ctx);
+    await writeChangeEvents(tx, ctx, entity);
+  }
   const counts = await tx.query<{ kind: string; n: number }>(
     `SELECT kind, count(*)::int AS n FROM ${rows} GROUP BY kind`,
   );
@@ -158,6 +186,7 @@ export async function loadEntity(
     },
     activeBefore,
     removing: removed.removing,
+    inGrace: removed.inGrace,
     changes: changes.list,
     changesTruncated: changes.truncated,
   };
@@ -276,57 +305,99 @@ async function syncRelationships(tx: SqlSession, ctx: LoadContext): Promise<void
 /**
  * Takes away this provider's links to what the scope says is gone, then deactivates canonical
  * records that no provider stands for any more (a user another provider still has stays active).
+ * A record a complete snapshot lacks counts one more missing run and goes only once it has been
+ * missing from `graceRuns` consecutive complete runs; until then its link stays active, in grace.
+ * A tombstone takes its record away at once.
  */
 async function deactivate(
   tx: SqlSession,
   ctx: LoadContext,
   entity: EntityType,
   scope: DeactivationScope,
-): Promise<{ removing: number; deactivated: number }> {
+  graceRuns: number,
+): Promise<{ removing: number; deactivated: number; inGrace: number }> {
   const staging = STAGING[entity].table;
   const table = CANONICAL[entity].table;
   await tx.query(`CREATE TEMP TABLE gone_${entity} (entity_id uuid, external_id text) ON COMMIT DROP`);
   await tx.query(`CREATE TEMP TABLE deactivated_${entity} (id uuid, external_id text) ON COMMIT DROP`);
-  if (scope === 'none') return { removing: 0, deactivated: 0 };
-  // What goes, as one set: ids the snapshot lacks (an anti-join) and ids tombstoned (a join). Kept
-  // apart from the UPDATE so that neither test becomes a subquery run once per link.
-  const lacking =
-    scope === 'snapshot'
-      ? `SELECT l.external_id FROM sis_external_links l
+  if (scope !== 'none') {
+    // What is missing, as one set: ids the snapshot lacks (an anti-join) and ids tombstoned (a
+    // join; a tombstone in a snapshot is also lacking, hence the bool_or). Kept apart from the
+    // UPDATE so that neither test becomes a subquery run once per link.
+    const lacking =
+      scope === 'snapshot'
+        ? `SELECT l.external_id, false AS tombstoned FROM sis_external_links l
+           WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
+             AND NOT EXISTS (SELECT 1 FROM ${staging} s WHERE s.run_id = $1 AND s.external_id = l.external_id
+                             AND s.status = 'active')
+           UNION ALL `
+        : '';
+    const goes = `(x.tombstoned OR l.missing_runs + 1 >= $4)`;
+    // A record entering grace was last seen by the provider's last applied run before this one.
+    const lastApplied = `(SELECT r.id FROM sis_sync_runs r
+       WHERE r.provider_id = $3 AND r.id <> $1 AND r.status IN ('SUCCESS', 'PARTIAL') AND NOT r.dry_run
+       ORDER BY r.finished_at DESC NULLS LAST, r.created_at DESC LIMIT 1)`;
+    await tx.query(
+      `WITH g AS (
+         UPDATE sis_external_links l
+         SET missing_runs = l.missing_runs + 1, active = NOT ${goes},
+             removed_at = CASE WHEN ${goes} THEN now() END,
+             last_seen_run_id = CASE WHEN l.missing_runs = 0 AND NOT ${goes}
+                                     THEN coalesce(${lastApplied}, l.last_seen_run_id)
+                                     ELSE l.last_seen_run_id END,
+             updated_at = now()
+         FROM (SELECT external_id, bool_or(tombstoned) AS tombstoned FROM (
+                 ${lacking}SELECT s.external_id, true AS tombstoned FROM ${staging} s WHERE s.run_id = $1 AND s.status = 'tobedeleted'
+               ) m GROUP BY external_id) x
          WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
-           AND NOT EXISTS (SELECT 1 FROM ${staging} s WHERE s.run_id = $1 AND s.external_id = l.external_id
-                           AND s.status = 'active')
-         UNION `
-      : '';
-  await tx.query(
-    `WITH g AS (
-       UPDATE sis_external_links l
-       SET active = false, removed_at = now(), missing_runs = l.missing_runs + 1, updated_at = now()
-       FROM (${lacking}SELECT s.external_id FROM ${staging} s WHERE s.run_id = $1 AND s.status = 'tobedeleted') x
-       WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
-         AND l.external_id = x.external_id
-       RETURNING l.entity_id, l.external_id
-     )
-     INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g`,
-    [ctx.runId, ctx.tenantId, ctx.providerId],
-  );
-  await tx.query(
-    `WITH d AS (
-       UPDATE ${table} c SET active = false, deactivated_at = now(), updated_at = now()
-       FROM gone_${entity} g
-       WHERE c.tenant_id = $1 AND c.id = g.entity_id AND c.active
-         AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
-                         AND o.entity_id = c.id AND o.active)
-       RETURNING c.id, g.external_id
-     )
-     INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
-    [ctx.tenantId],
-  );
-  const [counts] = await tx.query<{ removing: number; deactivated: number }>(
+           AND l.external_id = x.external_id
+         RETURNING l.entity_id, l.external_id, l.active
+       )
+       INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g WHERE NOT active`,
+      [ctx.runId, ctx.tenantId, ctx.providerId, graceRuns],
+    );
+    await tx.query(
+      `WITH d AS (
+         UPDATE ${table} c SET active = false, deactivated_at = now(), updated_at = now()
+         FROM gone_${entity} g
+         WHERE c.tenant_id = $1 AND c.id = g.entity_id AND c.active
+           AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
+                           AND o.entity_id = c.id AND o.active)
+         RETURNING c.id, g.external_id
+       )
+       INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
+      [ctx.tenantId],
+    );
+  }
+  if (CANONICAL[entity].identity !== undefined) {
+    // The record a moved one was before: its link now points at the new record, so it goes unless
+    // another provider stands for it. Not a removal of this provider's records (the threshold).
+    await tx.query(
+      `WITH d AS (
+         UPDATE ${table} c SET active = false, deactivated_at = now(), updated_at = now()
+         FROM load_${entity} t
+         WHERE c.tenant_id = $1 AND c.id = t.moved_from AND c.active
+           AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
+                           AND o.entity_id = c.id AND o.active)
+         RETURNING c.id, t.external_id
+       )
+       INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
+      [ctx.tenantId],
+    );
+  }
+  const [counts] = await tx.query<{ removing: number; deactivated: number; in_grace: number }>(
     `SELECT (SELECT count(*)::int FROM gone_${entity}) AS removing,
-            (SELECT count(*)::int FROM deactivated_${entity}) AS deactivated`,
+            (SELECT count(*)::int FROM deactivated_${entity}) AS deactivated,
+            (SELECT count(*)::int FROM sis_external_links
+             WHERE tenant_id = $1 AND provider_id = $2 AND entity_type = '${entity}' AND active AND missing_runs > 0)
+              AS in_grace`,
+    [ctx.tenantId, ctx.providerId],
   );
-  return counts ?? { removing: 0, deactivated: 0 };
+  return {
+    removing: counts?.removing ?? 0,
+    deactivated: counts?.deactivated ?? 0,
+    inGrace: counts?.in_grace ?? 0,
+  };
 }
 
 async function listChanges(

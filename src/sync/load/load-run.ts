@@ -20,6 +20,8 @@ export interface LoadOutcome {
   changes: LoadedChange[];
   truncated: EntityType[];
   applied: boolean;
+  /** Per entity, this provider's records in grace after the load (only entities with some). */
+  inGrace: Partial<Record<EntityType, number>>;
   /** Milliseconds each entity's load took. */
   loadMs: Partial<Record<EntityType, number>>;
 }
@@ -30,6 +32,8 @@ export interface LoadOptions {
   scopes: LoadScopes;
   /** Hold instead of applying when a larger share of an entity would go; null: never hold. */
   maxDeactivationRatio: number | null;
+  /** Consecutive complete runs a record may be missing from before it is deactivated. */
+  deactivationGraceRuns: number;
   /** `preview`: compute everything, apply nothing (dry runs). */
   mode: 'apply' | 'preview';
   changeCap: number;
@@ -72,6 +76,7 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
         changes: [],
         truncated: [],
         applied: false,
+        inGrace: {},
         loadMs: {},
       };
       for (const entity of ENTITY_TYPES) {
@@ -83,11 +88,13 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
           scope,
           changeCap: options.changeCap,
           recordEvents,
+          graceRuns: options.deactivationGraceRuns,
         });
         outcome.loadMs[entity] = Math.round(performance.now() - started);
         outcome.stats[entity] = result.stats;
         outcome.changes.push(...result.changes);
         if (result.changesTruncated) outcome.truncated.push(entity);
+        if (result.inGrace > 0) outcome.inGrace[entity] = result.inGrace;
         const ratio = result.activeBefore === 0 ? 0 : result.removing / result.activeBefore;
         if (options.maxDeactivationRatio !== null && ratio > options.maxDeactivationRatio) {
           outcome.held.push({

@@ -6,6 +6,7 @@ import type {
   DevToken,
   DevTokenBody,
   EntityType,
+  GraceList,
   Me,
   Provider,
   ProviderList,
@@ -59,6 +60,12 @@ export function createEndpoints(client: ApiClient) {
     cancelSync: (id: string) => client.post<TriggerResponse>(`/providers/${enc(id)}/sync/cancel`),
     syncStatus: (id: string) => client.get<SyncStatus>(`/providers/${enc(id)}/sync/status`),
     runs: (id: string, page: Page) => client.get<RunList>(`/providers/${enc(id)}/runs`, { ...page }),
+    /** One page of the provider's records in grace; `cursor` is the previous page's nextCursor. */
+    graceRecords: (id: string, limit: number, cursor: string | undefined) =>
+      client.get<GraceList>(
+        `/providers/${enc(id)}/grace`,
+        cursor === undefined ? { limit } : { limit, cursor },
+      ),
 
     /** A run, and one page of its per-record errors (the server names that page errorsLimit/errorsOffset). */
     run: (runId: string, page: Page, filter: RunErrorFilter = {}) =>

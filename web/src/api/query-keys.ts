@@ -15,6 +15,8 @@ export const queryKeys = {
   syncStatus: (id: string) => ['providers', id, 'sync-status'] as const,
   runs: (id: string, page?: Page) =>
     (page === undefined ? ['providers', id, 'runs'] : ['providers', id, 'runs', page]) as readonly unknown[],
+  graceRecords: (id: string, cursor: string | undefined) =>
+    ['providers', id, 'grace', cursor ?? null] as const,
   run: (runId: string) => ['runs', runId] as const,
   runDetail: (runId: string, page: Page, filter: RunErrorFilter) =>
     ['runs', runId, 'detail', page, filter] as const,

@@ -18,6 +18,8 @@ import type {
 import type {
   ConnectionTestSchema,
   EntityStatsSchema,
+  GraceList,
+  GraceRecord,
   Run,
   RunChange,
   RunChangeListSchema,
@@ -33,6 +35,8 @@ import type { DevToken, DevTokenBody, Me, SignInOptions } from '../../../src/api
 
 export type {
   CreateProviderBody,
+  GraceList,
+  GraceRecord,
   DevToken,
   DevTokenBody,
   ErrorCode,

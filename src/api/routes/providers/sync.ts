@@ -5,6 +5,8 @@ import { errorResponses } from '../../contracts/errors.js';
 import { ProviderParamsSchema } from '../../contracts/providers.js';
 import {
   ConnectionTestSchema,
+  GraceListSchema,
+  GraceQuerySchema,
   PageQuerySchema,
   RunListSchema,
   SyncStatusSchema,
@@ -15,7 +17,7 @@ import { toRunResponse } from '../runs/run-response.js';
 
 const security = [{ bearerAuth: [] }];
 
-/** /api/v1/providers/:providerId/{sync, sync/cancel, sync/status, runs, test} */
+/** /api/v1/providers/:providerId/{sync, sync/cancel, sync/status, runs, grace, test} */
 export function providerSyncRoutes(app: ApiInstance, runs: RunService): void {
   app.post(
     '/providers/:providerId/sync',
@@ -101,6 +103,35 @@ export function providerSyncRoutes(app: ApiInstance, runs: RunService): void {
       const page = { limit: request.query.limit ?? 50, offset: request.query.offset ?? 0 };
       const result = await runs.listRuns({ principal: request.principal }, request.params.providerId, page);
       return { runs: result.runs.map(toRunResponse), total: result.total, ...page };
+    },
+  );
+
+  app.get(
+    '/providers/:providerId/grace',
+    {
+      schema: {
+        tags: ['sync'],
+        summary:
+          "The provider's records in their grace period: missing from complete runs, not yet deactivated",
+        security,
+        params: ProviderParamsSchema,
+        querystring: GraceQuerySchema,
+        response: { 200: GraceListSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const page = await runs.listGrace({ principal: request.principal }, request.params.providerId, {
+        entity: request.query.entity,
+        limit: request.query.limit ?? 100,
+        cursor: request.query.cursor,
+      });
+      return {
+        records: page.records.map((record) => ({
+          ...record,
+          lastSeenAt: record.lastSeenAt?.toISOString() ?? null,
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 

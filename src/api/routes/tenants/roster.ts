@@ -3,6 +3,7 @@ import type { RosterService } from '../../../services/roster-service.js';
 import { errorResponses } from '../../contracts/errors.js';
 import { TenantParamsSchema } from '../../contracts/providers.js';
 import {
+  EnrollmentPeriodListSchema,
   ROSTER_LIST_QUERIES,
   ROSTER_SCHEMAS,
   RosterParamsSchema,
@@ -20,7 +21,7 @@ const FILTERS: Record<EntityType, string> = {
   courses: 'schoolId',
   classes: 'schoolId, courseId, termId',
   users: 'schoolId, classId (active enrollments), role, email',
-  enrollments: 'schoolId, classId, userId, role',
+  enrollments: 'schoolId, classId, userId, role, activeOn',
 };
 
 /** Every field any list query may hold; each entity's schema admits only its own. */
@@ -32,9 +33,42 @@ function filterOf(query: AnyListQuery) {
   return { ...filter, ...(updatedSince === undefined ? {} : { updatedSince: new Date(updatedSince) }) };
 }
 
-/** GET /api/v1/tenants/:tenantId/<entity> and /<entity>/:id for each roster entity. */
+/** GET /api/v1/tenants/:tenantId/<entity> and /<entity>/:id for each roster entity, and enrollments/:id/periods. */
 export function rosterRoutes(app: ApiInstance, roster: RosterService): void {
   for (const entity of ENTITY_TYPES) entityRoutes(app, roster, entity);
+  app.get(
+    '/tenants/:tenantId/enrollments/:id/periods',
+    {
+      schema: {
+        tags: ['roster'],
+        summary: 'The periods in which an enrollment was active',
+        description:
+          'A period opens when a sync creates or reactivates the enrollment and closes when one deactivates it; ' +
+          'an enrollment moved to another class or user is closed, and a new enrollment opens (decision 0009).',
+        security,
+        params: RosterParamsSchema,
+        response: { 200: EnrollmentPeriodListSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const periods = await roster.enrollmentPeriods(
+        { principal: request.principal },
+        request.params.tenantId,
+        request.params.id,
+      );
+      return {
+        periods: periods.map((p) => ({
+          id: p.id,
+          beginDate: p.beginDate,
+          endDate: p.endDate,
+          openedAt: p.openedAt.toISOString(),
+          closedAt: p.closedAt?.toISOString() ?? null,
+          openedByRunId: p.openedByRunId,
+          closedByRunId: p.closedByRunId,
+        })),
+      };
+    },
+  );
 }
 
 function entityRoutes(app: ApiInstance, roster: RosterService, entity: EntityType): void {

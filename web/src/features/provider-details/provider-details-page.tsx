@@ -14,6 +14,7 @@ import { SyncHistory } from '../sync-history/sync-history';
 import { BlackoutWindowsCard } from './blackout-windows-card';
 import { ConnectionSettingsCard } from './connection-settings-card';
 import { DeleteProviderCard } from './delete-provider-card';
+import { GracePeriodCard } from './grace-period-card';
 import { ScheduleCard } from './schedule-card';
 import { SyncCard } from './sync-card';
 import { ThresholdCard } from './threshold-card';
@@ -78,6 +79,7 @@ function ProviderDetails({ provider }: { provider: Provider }) {
         <BlackoutWindowsCard provider={provider} />
         <ThresholdCard provider={provider} />
       </div>
+      <GracePeriodCard provider={provider} />
       <section className="card" aria-labelledby="history-title">
         <div className="card__header">
           <h2 id="history-title">Sync history</h2>

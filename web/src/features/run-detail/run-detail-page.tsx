@@ -11,6 +11,7 @@ import { runTime } from '../../lib/run-totals';
 import { useDocumentTitle } from '../../lib/use-document-title';
 import { ACTIVE_STATUSES, TRIGGER_LABELS } from '../../lib/vocabulary';
 import { ChangesList } from './changes-list';
+import { GraceSummary } from './grace-summary';
 import { HeldReview } from './held-review';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
@@ -92,6 +93,7 @@ function RunDetail({ run }: { run: Run }) {
             {run.status === 'HELD' || run.dryRun ? 'What it would change' : 'Statistics'}
           </h2>
           <RunStatsTable run={run} />
+          <GraceSummary run={run} />
         </section>
       ) : null}
 
