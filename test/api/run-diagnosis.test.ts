@@ -9,6 +9,7 @@ import {
   districtWithStudents,
   smallDistrict,
   writePackage,
+  zeroPaddedUserIds,
   type PackageSpec,
 } from '../support/oneroster-package.js';
 import { csvProvider, syncNow } from '../support/sync.js';
@@ -70,24 +71,6 @@ const findingOf = (run: Run, code: DiagnosisFinding['code']) => {
   expect(finding, JSON.stringify(run.diagnosis)).toBeDefined();
   return finding!;
 };
-
-/** The district's users with sourced ids that start with zeros (`000101`, ...), references following. */
-function zeroPaddedDistrict(): Required<PackageSpec> {
-  const d = districtWithStudents(6);
-  const ids = new Map(d.users.map((u, i) => [u.sourcedId!, `000${101 + i}`]));
-  const mapIds = (value: string | undefined) =>
-    value
-      ?.split(',')
-      .map((id) => ids.get(id) ?? id)
-      .join(',');
-  d.users = d.users.map((u) => ({
-    ...u,
-    sourcedId: ids.get(u.sourcedId!)!,
-    agentSourcedIds: mapIds(u.agentSourcedIds) ?? '',
-  }));
-  d.enrollments = d.enrollments.map((e) => ({ ...e, userSourcedId: ids.get(e.userSourcedId!)! }));
-  return d;
-}
 
 const stripZeros = (id: string) => id.replace(/^0+/, '');
 
@@ -165,13 +148,26 @@ describe('the bad-export diagnosis on a run', () => {
   });
 
   it('names ids that lost their leading zeros, and the references that did, on a held run', async () => {
-    const good = zeroPaddedDistrict();
-    good.orgs = good.orgs.map((o) => (o.sourcedId === 'sch-2' ? { ...o, sourcedId: '0042' } : o));
+    // Lincoln Middle's id starts with zeros too.
+    const base = zeroPaddedUserIds(districtWithStudents(6));
     const toSch2 = (ids: string | undefined) => ids?.replace('sch-2', '0042') ?? '';
-    good.users = good.users.map((u) => ({ ...u, orgSourcedIds: toSch2(u.orgSourcedIds) }));
-    good.courses = good.courses.map((c) => ({ ...c, orgSourcedId: toSch2(c.orgSourcedId) }));
-    good.classes = good.classes.map((c) => ({ ...c, schoolSourcedId: toSch2(c.schoolSourcedId) }));
-    good.enrollments = good.enrollments.map((e) => ({ ...e, schoolSourcedId: toSch2(e.schoolSourcedId) }));
+    const good: Required<PackageSpec> = {
+      ...base,
+      orgs: base.orgs.map((o) => (o.sourcedId === 'sch-2' ? { ...o, sourcedId: '0042' } : o)),
+      users: base.users.map((u) => ({ ...u, orgSourcedIds: toSch2(u.orgSourcedIds) })),
+      courses: base.courses.map((c) => ({
+        ...c,
+        orgSourcedId: toSch2(c.orgSourcedId),
+      })),
+      classes: base.classes.map((c) => ({
+        ...c,
+        schoolSourcedId: toSch2(c.schoolSourcedId),
+      })),
+      enrollments: base.enrollments.map((e) => ({
+        ...e,
+        schoolSourcedId: toSch2(e.schoolSourcedId),
+      })),
+    };
     const { second } = await syncPair(good, (dir) => {
       const bad = structuredClone(good);
       bad.users = bad.users.map((u) => ({
@@ -180,7 +176,10 @@ describe('the bad-export diagnosis on a run', () => {
         agentSourcedIds: u.agentSourcedIds === '' ? '' : stripZeros(u.agentSourcedIds!),
         orgSourcedIds: u.orgSourcedIds!.replace('0042', '42'),
       }));
-      bad.enrollments = bad.enrollments.map((e) => ({ ...e, userSourcedId: stripZeros(e.userSourcedId!) }));
+      bad.enrollments = bad.enrollments.map((e) => ({
+        ...e,
+        userSourcedId: stripZeros(e.userSourcedId!),
+      }));
       writePackage(bad, { dir });
     });
     expect(second.status).toBe('HELD');

@@ -17,6 +17,7 @@ import type {
 } from '../../../src/api/contracts/providers';
 import type {
   ConnectionTestSchema,
+  DiagnosisFinding,
   EntityStatsSchema,
   Run,
   RunChange,
@@ -35,6 +36,7 @@ export type {
   CreateProviderBody,
   DevToken,
   DevTokenBody,
+  DiagnosisFinding,
   ErrorCode,
   ErrorEnvelope,
   Me,

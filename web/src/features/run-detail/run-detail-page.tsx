@@ -12,6 +12,7 @@ import { useDocumentTitle } from '../../lib/use-document-title';
 import { ACTIVE_STATUSES, TRIGGER_LABELS } from '../../lib/vocabulary';
 import { ChangesList } from './changes-list';
 import { HeldReview } from './held-review';
+import { RunDiagnosis } from './run-diagnosis';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
 import { RunStatsTable } from './run-stats-table';
@@ -83,6 +84,8 @@ function RunDetail({ run }: { run: Run }) {
           <RunOutcome run={run} />
         </div>
       </section>
+
+      <RunDiagnosis run={run} />
 
       {run.status === 'HELD' ? <HeldReview run={run} /> : null}
 
