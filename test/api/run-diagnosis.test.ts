@@ -186,7 +186,7 @@ describe('the bad-export diagnosis on a run', () => {
     const [ids, references] = second.diagnosis!.filter((f) => f.code === 'leading_zeros_lost');
     expect(ids).toMatchObject({ severity: 'error', entity: 'users' });
     expect(ids!.message).toBe(
-      '11 user ids lost their leading zeros ("000101" is now "101"): the export likely went through a spreadsheet that read them as numbers. Applying it would deactivate those records and create them again under new ids.',
+      '11 user ids lost their leading zeros ("000101" is now "101"): the export likely went through a spreadsheet that read them as numbers. Applying it would retire the old ids and take the stripped ones in their place.',
     );
     expect(ids!.evidence).toEqual({
       count: 11,

@@ -113,7 +113,7 @@ async function strippedIds(
       code: 'leading_zeros_lost',
       severity: 'error',
       entity,
-      message: `${plural(total, `${ENTITY_SINGULAR[entity]} id`, `${ENTITY_SINGULAR[entity]} ids`)} lost ${total === 1 ? 'its' : 'their'} leading zeros ("${first.before}" is now "${first.now}"): the export likely went through a spreadsheet that read them as numbers. Applying it would deactivate ${total === 1 ? 'that record' : 'those records'} and create ${total === 1 ? 'it' : 'them'} again under new ids.`,
+      message: `${plural(total, `${ENTITY_SINGULAR[entity]} id`, `${ENTITY_SINGULAR[entity]} ids`)} lost ${total === 1 ? 'its' : 'their'} leading zeros ("${first.before}" is now "${first.now}"): the export likely went through a spreadsheet that read them as numbers. Applying it would retire the old ${total === 1 ? 'id' : 'ids'} and take the stripped ${total === 1 ? 'one' : 'ones'} in ${total === 1 ? 'its' : 'their'} place.`,
       evidence: { count: total, samples: rows.map(({ before, now }) => ({ before, now })) },
     },
   ];
