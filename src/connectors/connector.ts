@@ -60,6 +60,26 @@ export interface IncompleteEntity {
   source: RecordSource;
 }
 
+/**
+ * What a connector saw of one source file as it read it, for the engine's bad-export diagnosis
+ * (which compares it with the last good pull's). Connectors without files report none.
+ */
+export interface SourceFileFacts {
+  entity: EntityType;
+  /** The header row as written: names untouched (case, spaces, invisible characters). */
+  header: string[];
+  /** The byte-order mark the file started with, or null. */
+  bom: 'utf-8' | 'utf-16le' | null;
+  /** What the bytes were decoded as. */
+  encoding: 'utf-8' | 'utf-16le';
+  /** Characters that could not be decoded in that encoding (each read as U+FFFD). */
+  invalidCharacters: number;
+  /** The first cell holding one, with its line. */
+  firstInvalid: { line: number; text: string } | null;
+  /** Data rows after the header; null when the file was not read to its end. */
+  rows: number | null;
+}
+
 /** What a connector found on the other side, for "test connection" and run records. */
 export interface ConnectionReport {
   /** One line for an admin: "OneRoster 1.1 package at /exports: 6 files, 1,204 users". */
@@ -73,6 +93,11 @@ export interface ExtractSession {
   readonly modes: Readonly<Record<EntityType, ExtractMode>>;
   /** Facts about the source recorded on the run (package version, system name, ...). */
   readonly sourceInfo: Record<string, unknown>;
+  /**
+   * Optional: what each file read so far looked like, by file name, filled in as entities are
+   * extracted. The engine keeps it on the run (`sourceInfo.fileFacts`).
+   */
+  readonly fileFacts?: Readonly<Record<string, SourceFileFacts>>;
   /** Problems that apply to the whole pull but stop nothing (unknown files, quirks). */
   readonly warnings: RecordError[];
   /**

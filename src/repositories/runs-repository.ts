@@ -185,6 +185,7 @@ export type RunChanges = Partial<
     | 'finishedAt'
     | 'sourceInfo'
     | 'cancelRequestedAt'
+    | 'diagnosis'
   >
 >;
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 
-import type { Connector, ExtractMode, IncompleteEntity } from '../connectors/connector.js';
+import type { Connector, ExtractMode, IncompleteEntity, SourceFileFacts } from '../connectors/connector.js';
 import { ConnectorError } from '../connectors/connector.js';
 import type { CopyRow, DatabaseHandle, Executor, Transaction } from '../db/client.js';
 import { sisSyncRunErrors } from '../db/schema/index.js';
@@ -25,6 +25,7 @@ import {
   type NewRunError,
   type RunRow,
 } from '../repositories/runs-repository.js';
+import { diagnoseRun, fileFactsOf } from './diagnose/diagnose-run.js';
 import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
 import { prepareRun } from './load/prepare.js';
 import { REFERENCES } from './load/references.js';
@@ -129,22 +130,33 @@ async function syncRun(deps: SyncEngineDeps, started: RunRow): Promise<RunRow | 
     const extraction = await extract(deps, started, provider, cancellation, log);
     const extractMs = clock.lap();
     await updateRun(db, runId, { phase: 'preparing' });
+    // A skipped entity is neither prepared nor a complete snapshot: its references resolve
+    // through the links its last load left, which are exactly its unchanged file's records.
+    const completeSnapshots = new Set(
+      extraction.loaded.filter(
+        (e) => extraction.modes[e] === 'snapshot' && !extraction.incomplete.includes(e),
+      ),
+    );
     await db.transaction((tx) =>
       prepareRun(sqlSessionOf(tx), {
         runId,
         tenantId: run.tenantId,
         providerId: run.providerId,
-        // A skipped entity is neither prepared nor a complete snapshot: its references resolve
-        // through the links its last load left, which are exactly its unchanged file's records.
         present: new Set(extraction.loaded),
         incomplete: new Set(extraction.incomplete),
-        completeSnapshots: new Set(
-          extraction.loaded.filter(
-            (e) => extraction.modes[e] === 'snapshot' && !extraction.incomplete.includes(e),
-          ),
-        ),
+        completeSnapshots,
       }),
     );
+    await recordDiagnosis(deps, run, log, {
+      runId,
+      tenantId: run.tenantId,
+      providerId: run.providerId,
+      completeSnapshots,
+      loaded: new Set(extraction.loaded),
+      threshold: provider.row.maxDeactivationRatio,
+      fileFacts: extraction.fileFacts,
+      lastGood: extraction.lastApplied,
+    });
     const timings: RunTimings = {
       extractMs,
       prepareMs: clock.lap(),
@@ -199,6 +211,9 @@ interface Extraction {
   incomplete: EntityType[];
   skipped: Partial<Record<EntityType, number>>;
   timings: RunTimings['entities'];
+  /** What each source file looked like, this pull's and, for skipped entities, the last applied run's. */
+  fileFacts: Record<string, SourceFileFacts>;
+  lastApplied: RunRow | undefined;
 }
 
 async function extract(
@@ -276,7 +291,15 @@ async function extract(
   } finally {
     await session.close();
   }
-  await updateRun(db, run.id, { sourceInfo: { ...session.sourceInfo, modes: session.modes, fingerprints } });
+  const fileFacts = { ...factsOfSkipped(lastApplied, skipped), ...session.fileFacts };
+  await updateRun(db, run.id, {
+    sourceInfo: {
+      ...session.sourceInfo,
+      modes: session.modes,
+      fingerprints,
+      ...(session.fileFacts === undefined ? {} : { fileFacts }),
+    },
+  });
   await guardEmptySnapshots(deps, run, session.modes, staged, incomplete, skipped);
   // A pull with an incomplete entity is no base for a delta: the next one starts over in full.
   const checkpoint = incomplete.size === 0 ? (session.checkpoint ?? null) : null;
@@ -308,7 +331,38 @@ async function extract(
     incomplete: [...incomplete.keys()],
     skipped,
     timings,
+    fileFacts,
+    lastApplied,
   };
+}
+
+/** A skipped entity's files are the last applied run's: so are their facts, for the next comparison. */
+function factsOfSkipped(
+  lastApplied: RunRow | undefined,
+  skipped: Partial<Record<EntityType, number>>,
+): Record<string, SourceFileFacts> {
+  if (lastApplied === undefined) return {};
+  return Object.fromEntries(
+    Object.entries(fileFactsOf(lastApplied)).filter(([, facts]) => skipped[facts.entity] !== undefined),
+  );
+}
+
+/**
+ * Names on the run the likely causes of a large change (see sync/diagnose). It only informs: a
+ * failure here is logged and leaves the diagnosis unset, never the run failed.
+ */
+async function recordDiagnosis(
+  deps: SyncEngineDeps,
+  run: RunRow,
+  log: Logger,
+  input: Parameters<typeof diagnoseRun>[1],
+): Promise<void> {
+  try {
+    const diagnosis = await diagnoseRun(deps.handle.db, input);
+    await updateRun(deps.handle.db, run.id, { diagnosis });
+  } catch (error) {
+    log.warn({ error: safeError(error) }, 'could not diagnose the pull');
+  }
 }
 
 /**

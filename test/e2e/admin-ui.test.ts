@@ -12,6 +12,7 @@ import {
   screenshot,
   startOneRosterSimulator,
   startStack,
+  syncThroughApi as syncAs,
   visible,
   type ApiCall,
   type OneRosterSimulator,
@@ -69,21 +70,7 @@ interface InPage {
 const weekdayIn = (iso: string, timeZone: string) =>
   new Intl.DateTimeFormat('en-US', { weekday: 'short', timeZone }).format(new Date(iso));
 
-/** Starts a sync through the API and waits for the run to end; its status. */
-async function syncThroughApi(api: ApiCall, providerId: string): Promise<RunBody> {
-  const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
-  let run: RunBody | undefined;
-  await expect
-    .poll(
-      async () => {
-        run = (await api<{ run: RunBody }>('GET', `/runs/${runId}`)).run;
-        return run.status;
-      },
-      { timeout: 60_000, interval: 250 },
-    )
-    .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
-  return run!;
-}
+const syncThroughApi = (api: ApiCall, providerId: string) => syncAs<RunBody>(api, providerId);
 
 describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
   let stack: Stack;

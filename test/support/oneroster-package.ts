@@ -262,3 +262,23 @@ export function districtWithStudents(n: number): Required<PackageSpec> {
   }
   return d;
 }
+
+/** The package with its users' sourced ids zero-padded (`000101`, ...), references following. */
+export function zeroPaddedUserIds(spec: Required<PackageSpec>): Required<PackageSpec> {
+  const ids = new Map(spec.users.map((u, i) => [u.sourcedId!, `000${101 + i}`]));
+  const mapIds = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .filter((id) => id !== '')
+      .map((id) => ids.get(id) ?? id)
+      .join(',');
+  return {
+    ...spec,
+    users: spec.users.map((u) => ({
+      ...u,
+      sourcedId: ids.get(u.sourcedId!)!,
+      agentSourcedIds: mapIds(u.agentSourcedIds),
+    })),
+    enrollments: spec.enrollments.map((e) => ({ ...e, userSourcedId: ids.get(e.userSourcedId!)! })),
+  };
+}

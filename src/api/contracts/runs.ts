@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 
+import { DIAGNOSIS_CODES, DIAGNOSIS_SEVERITIES } from '../../domain/diagnosis.js';
 import { ENTITY_TYPES } from '../../domain/entity.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
 import { REVIEW_CHANGE_KINDS, RUN_TRIGGERS } from '../../db/schema/index.js';
@@ -16,6 +17,19 @@ export const EntityStatsSchema = Type.Object({
   reactivated: Type.Integer(),
   errors: Type.Integer(),
 });
+
+export const DiagnosisFindingSchema = Type.Object({
+  code: Type.Enum(DIAGNOSIS_CODES),
+  severity: Type.Enum(DIAGNOSIS_SEVERITIES, {
+    description:
+      'error: applying as is would very likely damage the roster; warning: a likely cause to check; info: a change sis-sync copes with.',
+  }),
+  entity: Type.Optional(Type.Enum(ENTITY_TYPES)),
+  file: Type.Optional(Type.String({ description: 'The source file, as named in the package.' })),
+  message: Type.String(),
+  evidence: json('The facts behind the finding: headers before and after, counts, sample ids.'),
+});
+export type DiagnosisFinding = Static<typeof DiagnosisFindingSchema>;
 
 export const RunSchema = Type.Object(
   {
@@ -40,6 +54,12 @@ export const RunSchema = Type.Object(
       description: 'Entities whose pull was incomplete: nothing of theirs was deactivated.',
     }),
     heldReason: nullable(json('For a held run: the entities whose removals crossed the threshold.')),
+    diagnosis: nullable(
+      Type.Array(DiagnosisFindingSchema, {
+        description:
+          "Likely causes of a large change, found by comparing the pull with the provider's last applied one before loading it, most severe first; null when there was none to compare with.",
+      }),
+    ),
     reviewedBy: nullable(Type.String()),
     reviewedAt: nullable(dateTime),
     errorCode: nullable(Type.String()),

@@ -15,10 +15,12 @@ import {
   type ExtractMode,
   type ExtractSession,
   type IncompleteEntity,
+  type SourceFileFacts,
 } from '../connector.js';
 import { oneRosterEntities } from '../oneroster/entities.js';
 import type { OneRosterVersion } from '../oneroster/row-reader.js';
 import type { OneRosterCsvConfig } from './config.js';
+import type { CsvFileFacts } from './csv-rows.js';
 import { extractFile } from './extract-rows.js';
 import { readManifest, type FileMode, type Manifest } from './manifest.js';
 import { openPackage, type PackageFiles } from './package-files.js';
@@ -219,8 +221,15 @@ function createSession(
       ? ['users.csv', 'roles.csv', 'userProfiles.csv']
       : [`${specs[entity].collection}.csv`];
 
+  const fileFacts: Record<string, SourceFileFacts> = {};
+  /** Keeps the facts object itself: the reader fills in its row count as the rows are read. */
+  const sawFile = (entity: EntityType) => (name: string, facts: CsvFileFacts) => {
+    fileFacts[name] = Object.assign(facts, { entity });
+  };
+
   return {
     modes,
+    fileFacts,
     sourceInfo: {
       format: `OneRoster ${version} CSV`,
       ...(manifest.onerosterVersion === null ? {} : { declaredVersion: manifest.onerosterVersion }),
@@ -258,6 +267,7 @@ function createSession(
             nameOf: (file) => actual.get(file),
             open: (name) => files.open(name),
             modeOf,
+            saw: sawFile(entity),
           },
           mode,
           onIncomplete,
@@ -274,7 +284,11 @@ function createSession(
         });
         return (async function* () {})();
       }
-      return extractFile({ entity, spec, version, file, mode, open: () => files.open(file) }, onIncomplete);
+      const saw = (facts: CsvFileFacts) => sawFile(entity)(file, facts);
+      return extractFile(
+        { entity, spec, version, file, mode, open: () => files.open(file), saw },
+        onIncomplete,
+      );
     },
     async close() {
       await files.close();

@@ -16,6 +16,9 @@ import { MAX_RECORD_CHARS } from './package-limits.js';
  *
  * Malformed input ends the records with a `CsvSyntaxError`, after every record before the fault.
  * Its messages keep the wording of csv-parse, which this module replaced.
+ *
+ * What the bytes looked like (a BOM, what they were decoded as, bytes that were not valid there)
+ * is kept in a `CsvEncodingFacts` the caller may pass, for the engine's bad-export diagnosis.
  */
 
 export interface CsvRecord {
@@ -299,12 +302,34 @@ function lineBreaks(s: string, from: number, to: number, afterCr: boolean): numb
   return count;
 }
 
+/** How a file's bytes were read: filled in as the records are. */
+export interface CsvEncodingFacts {
+  /** The byte-order mark the file started with (dropped before parsing), or null. */
+  bom: 'utf-8' | 'utf-16le' | null;
+  /** What the bytes were decoded as. */
+  encoding: 'utf-8' | 'utf-16le';
+  /** Characters that could not be decoded (each read as U+FFFD), such as Latin-1 bytes in UTF-8. */
+  invalidCharacters: number;
+  /** The first cell holding one, with its line. */
+  firstInvalid: { line: number; text: string } | null;
+}
+
+export const newEncodingFacts = (): CsvEncodingFacts => ({
+  bom: null,
+  encoding: 'utf-8',
+  invalidCharacters: 0,
+  firstInvalid: null,
+});
+
+const REPLACEMENT = '\uFFFD';
+
 /**
  * Parses a byte stream (a `Readable`, say) as CSV, yielding the records each chunk completes.
  * Only the unfinished record is held between chunks. Errors of the source pass through.
  */
 export async function* readCsvRecords(
   source: AsyncIterable<Uint8Array | string>,
+  facts: CsvEncodingFacts = newEncodingFacts(),
 ): AsyncGenerator<CsvRecord[]> {
   const parser = new CsvParser();
   let decoder: TextDecoder | undefined;
@@ -312,23 +337,49 @@ export async function* readCsvRecords(
   let head: Uint8Array | undefined;
   let startOfText = true;
   let out: CsvRecord[] = [];
+  // A character that could not be decoded was read, and the cell holding it is not found yet.
+  let locating = false;
   const write = (text: string) => {
     if (text === '') return;
     startOfText = false;
+    const invalid = countOf(text, REPLACEMENT);
+    if (invalid > 0) {
+      facts.invalidCharacters += invalid;
+      locating ||= facts.firstInvalid === null;
+    }
+    const from = out.length;
     parser.write(text, out);
+    if (locating) locateInvalid(out, from);
+  };
+  const locateInvalid = (records: CsvRecord[], from: number) => {
+    for (let i = from; i < records.length && locating; i++) {
+      const { line, cells } = records[i]!;
+      const cell = cells.find((c) => c.includes(REPLACEMENT));
+      if (cell !== undefined) {
+        facts.firstInvalid = { line, text: cell.slice(0, 80) };
+        locating = false;
+      }
+    }
+  };
+  const decodeFrom = (bytes: Uint8Array) => {
+    decoder = newDecoder(bytes);
+    facts.encoding = decoder.encoding === 'utf-16le' ? 'utf-16le' : 'utf-8';
+    facts.bom = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : hasUtf8Bom(bytes) ? 'utf-8' : null;
+    return decoder;
   };
   try {
     for await (const chunk of source) {
       if (typeof chunk === 'string') {
         // Text read with `setEncoding` keeps its BOM (a decoder drops it).
-        write(startOfText && chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : chunk);
+        const bom = startOfText && chunk.charCodeAt(0) === 0xfeff;
+        if (bom) facts.bom = 'utf-8';
+        write(bom ? chunk.slice(1) : chunk);
       } else if (decoder !== undefined) {
         write(decoder.decode(chunk, { stream: true }));
       } else {
         head = head === undefined ? chunk : concat(head, chunk);
-        if (head.length < 2) continue;
-        decoder = newDecoder(head);
-        write(decoder.decode(head, { stream: true }));
+        if (head.length < 3) continue;
+        write(decodeFrom(head).decode(head, { stream: true }));
         head = undefined;
       }
       if (out.length > 0) {
@@ -337,9 +388,11 @@ export async function* readCsvRecords(
         yield records;
       }
     }
-    if (head !== undefined) write(newDecoder(head).decode(head));
+    if (head !== undefined) write(decodeFrom(head).decode(head));
     else if (decoder !== undefined) write(decoder.decode());
+    const from = out.length;
     parser.end(out);
+    if (locating) locateInvalid(out, from);
   } catch (error) {
     // The records before the fault come first.
     if (out.length > 0) yield out;
@@ -351,6 +404,16 @@ export async function* readCsvRecords(
 /** UTF-8 unless the text starts with a UTF-16LE BOM; the decoder drops the BOM either way. */
 function newDecoder(head: Uint8Array): TextDecoder {
   return new TextDecoder(head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : 'utf-8');
+}
+
+function hasUtf8Bom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+function countOf(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
+  return count;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

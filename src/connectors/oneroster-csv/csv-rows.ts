@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 
-import { type CsvRecord, CsvSyntaxError, readCsvRecords } from './csv-parser.js';
+import type { SourceFileFacts } from '../connector.js';
+import { type CsvRecord, CsvSyntaxError, newEncodingFacts, readCsvRecords } from './csv-parser.js';
 
 /*
  * Streams the rows of one OneRoster CSV file, mapped by header name. The header row is the only
@@ -27,7 +28,11 @@ export interface CsvRow {
 export interface CsvFileReader {
   header: HeaderProblem[];
   rows: AsyncIterable<CsvRow>;
+  /** What the file looked like (its header as written, encoding, row count), filled in as it is read. */
+  facts: CsvFileFacts;
 }
+
+export type CsvFileFacts = Omit<SourceFileFacts, 'entity'>;
 
 const isExtension = (column: string) => column.startsWith('metadata.') || column.startsWith('ext_');
 
@@ -138,7 +143,8 @@ export async function readCsv(
   requiredColumns: readonly string[],
   options: HeaderOptions = {},
 ): Promise<CsvFileReader> {
-  const batches = readCsvRecords(stream);
+  const facts: CsvFileFacts = { header: [], ...newEncodingFacts(), rows: null };
+  const batches = readCsvRecords(stream, facts);
   let batch: CsvRecord[] = [];
   try {
     while (batch.length === 0) {
@@ -151,14 +157,17 @@ export async function readCsv(
   }
   const first = batch.shift();
   if (first === undefined) {
+    facts.rows = 0;
     return {
       header: [
         { fatal: true, code: 'empty_file', column: null, message: `${file} is empty: not even a header row` },
       ],
       rows: (async function* () {})(),
+      facts,
     };
   }
   const header = first.cells;
+  facts.header = header;
   const { fields, problems } = mapHeader(header, file, columns, requiredColumns, options);
   // Empty names closing the header (a trailing comma, seen in real 1.2 exports): rows may or may
   // not carry cells for them.
@@ -172,9 +181,11 @@ export async function readCsv(
       message: `${file}: the header ends in ${header.length - width} empty column name(s); they are ignored`,
     });
   }
+  let count = 0;
   async function* rows(): AsyncGenerator<CsvRow> {
     try {
       for (;;) {
+        count += batch.length;
         for (const { line, cells } of batch) {
           const values: Record<string, string> = {};
           for (let i = 0; i < fields.length; i++) {
@@ -193,7 +204,10 @@ export async function readCsv(
         } catch (error) {
           throw CsvFileError.from(error, file);
         }
-        if (next.done === true) return;
+        if (next.done === true) {
+          facts.rows = count;
+          return;
+        }
         batch = next.value;
       }
     } finally {
@@ -201,7 +215,7 @@ export async function readCsv(
       await batches.return(undefined);
     }
   }
-  return { header: problems, rows: rows() };
+  return { header: problems, rows: rows(), facts };
 }
 
 /** The file cannot be read on from here (malformed CSV, a read error). */

@@ -11,7 +11,7 @@ import {
   type OneRosterEntity,
 } from '../oneroster/entities.js';
 import type { OneRosterVersion } from '../oneroster/row-reader.js';
-import { CsvFileError, readCsv, type CsvFileReader, type CsvRow } from './csv-rows.js';
+import { CsvFileError, readCsv, type CsvFileFacts, type CsvFileReader, type CsvRow } from './csv-rows.js';
 
 /*
  * Reading one OneRoster CSV file into batches of mapped records and per-record errors, each error
@@ -110,6 +110,8 @@ export interface FileToRead<E extends EntityType> {
   file: string;
   open(): Promise<Readable>;
   mode: ExtractMode;
+  /** Told what the file looks like once its header is read. */
+  saw(facts: CsvFileFacts): void;
 }
 
 /** Streams one file's rows as batches; a file that cannot be read on makes the entity incomplete. */
@@ -125,6 +127,7 @@ export async function* extractFile<E extends EntityType>(
       version,
       ...(spec.aliases === undefined ? {} : { aliases: spec.aliases }),
     });
+    target.saw(reader.facts);
     const header = headerOutcome(reader, file);
     batch.errors.push(...header.warnings);
     if (header.fatal !== null) {

@@ -12,7 +12,7 @@ import {
   type RoleAssignment,
 } from '../oneroster/roles.js';
 import { RowReader, type FieldProblem } from '../oneroster/row-reader.js';
-import { CsvFileError, readCsv } from './csv-rows.js';
+import { CsvFileError, readCsv, type CsvFileFacts } from './csv-rows.js';
 import { addMappedRow, batchFull, emptyBatch, headerOutcome } from './extract-rows.js';
 import type { FileMode } from './manifest.js';
 
@@ -52,6 +52,8 @@ export interface Users1p2Files {
   nameOf(file: string): string | undefined;
   open(name: string): Promise<Readable>;
   modeOf(collection: string): FileMode;
+  /** Told what each file looks like once its header is read (name in the package, facts). */
+  saw(name: string, facts: CsvFileFacts): void;
 }
 
 /**
@@ -127,6 +129,7 @@ export async function* extractUsers1p2(
       version: '1.2',
       ...(USERS.aliases === undefined ? {} : { aliases: USERS.aliases }),
     });
+    files.saw(usersFile, reader.facts);
     const header = headerOutcome(reader, usersFile);
     batch.errors.push(...header.warnings);
     if (header.fatal !== null) {
@@ -234,6 +237,7 @@ async function readRoles(
   const stream = await files.open(file);
   try {
     const reader = await readCsv(stream, file, ROLE_COLUMNS, ROLE_REQUIRED_COLUMNS, { version: '1.2' });
+    files.saw(file, reader.facts);
     const header = headerOutcome(reader, file);
     errors.push(...header.warnings);
     if (header.fatal !== null) {
@@ -323,6 +327,7 @@ async function readProfiles(files: Users1p2Files, errors: RecordError[]): Promis
   const stream = await files.open(file);
   try {
     const reader = await readCsv(stream, file, USER_PROFILE_COLUMNS, PROFILE_REQUIRED, { version: '1.2' });
+    files.saw(file, reader.facts);
     const header = headerOutcome(reader, file);
     errors.push(...header.warnings);
     if (header.fatal !== null) {

@@ -12,6 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+import type { DiagnosisFinding } from '../../domain/diagnosis.js';
 import type { RunStats } from '../../domain/entity.js';
 import { ENTITY_TYPES } from '../../domain/entity.js';
 import { ACTIVE_RUN_STATUSES, RUN_STATUSES, type RunStatus } from '../../domain/run-status.js';
@@ -54,7 +55,7 @@ export const sisSyncRuns = pgTable(
      * Likely causes of a large change, found by comparing the pull with the last good one before
      * the load (renamed headers, header-only files, lost leading zeros, ...); null: not examined.
      */
-    diagnosis: jsonb('diagnosis').$type<Record<string, unknown>[]>(),
+    diagnosis: jsonb('diagnosis').$type<DiagnosisFinding[]>(),
     /** Set on an undo run: the applied run whose changes it reverts. */
     undoesRunId: uuid('undoes_run_id'),
     reviewedBy: text('reviewed_by'),

@@ -17,6 +17,7 @@ import type {
 } from '../../../src/api/contracts/providers';
 import type {
   ConnectionTestSchema,
+  DiagnosisFinding,
   EntityStatsSchema,
   GraceList,
   GraceRecord,
@@ -39,6 +40,7 @@ export type {
   GraceRecord,
   DevToken,
   DevTokenBody,
+  DiagnosisFinding,
   ErrorCode,
   ErrorEnvelope,
   Me,

@@ -18,6 +18,7 @@ export function toRunResponse(run: RunRow): Run {
     stats: run.stats,
     incompleteEntities: run.incompleteEntities,
     heldReason: publicHeldReason(run.heldReason),
+    diagnosis: run.diagnosis,
     reviewedBy: run.reviewedBy,
     reviewedAt: iso(run.reviewedAt),
     errorCode: run.errorCode,

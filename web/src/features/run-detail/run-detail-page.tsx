@@ -13,6 +13,7 @@ import { ACTIVE_STATUSES, TRIGGER_LABELS } from '../../lib/vocabulary';
 import { ChangesList } from './changes-list';
 import { GraceSummary } from './grace-summary';
 import { HeldReview } from './held-review';
+import { RunDiagnosis } from './run-diagnosis';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
 import { RunStatsTable } from './run-stats-table';
@@ -84,6 +85,8 @@ function RunDetail({ run }: { run: Run }) {
           <RunOutcome run={run} />
         </div>
       </section>
+
+      <RunDiagnosis run={run} />
 
       {run.status === 'HELD' ? <HeldReview run={run} /> : null}
 
