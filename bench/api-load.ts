@@ -122,9 +122,9 @@ export function routeGroups(t: LoadTargets): Group[] {
   );
   const feedStarts = [0, 0.25, 0.5, 0.9].map((share) => Math.round(share * t.feedEvents));
   const feed = feedStarts.flatMap((after) => [
-    `${tenant}/changes?after=${after}&limit=500`,
-    `${tenant}/changes?after=${after}&entity=users&limit=500`,
-    `${tenant}/changes?after=${after}&entity=classes,enrollments&limit=500`,
+    `${tenant}/changes?after=${after}&limit=100`,
+    `${tenant}/changes?after=${after}&entity=users&limit=100`,
+    `${tenant}/changes?after=${after}&entity=classes,enrollments&limit=100`,
   ]);
   return [
     { name: 'admin: providers', step: { kind: 'fixed', paths: admin } },

@@ -325,7 +325,9 @@ interface LoadedSync {
 }
 
 interface BenchResult {
-  options: Options & { durationSeconds: number };
+  options: Options;
+  /** How long the load ran: --duration, or DEFAULT_LOAD_SHARE of the baseline. */
+  durationSeconds: number;
   rows: number;
   baseline: Run;
   loaded: LoadedSync;
@@ -411,7 +413,8 @@ async function bench(options: Options): Promise<BenchResult> {
   const loadedRun = await waitForRun(loadAdmin, runningRunId);
   expectSuccess(loadedRun, `${LOAD_TENANT} day 1 under load`);
   return {
-    options: { ...options, durationSeconds },
+    options,
+    durationSeconds,
     rows: day1.rows,
     baseline,
     loaded: { run: loadedRun, loadStart, loadEnd, phases },
@@ -469,8 +472,13 @@ function throughoutLine(r: BenchResult): string {
 function docSection(r: BenchResult): string {
   const o = r.options;
   const command =
-    `npm run bench:api -- --students ${label(o.students)} --duration ${o.durationSeconds} ` +
-    `--connections ${o.connections}${o.embedded ? ' --embedded' : ''} --doc`;
+    `npm run bench:api -- --students ${label(o.students)}` +
+    `${o.durationSeconds === undefined ? '' : ` --duration ${o.durationSeconds}`}` +
+    ` --connections ${o.connections}${o.embedded ? ' --embedded' : ''} --doc`;
+  const duration =
+    o.durationSeconds === undefined
+      ? `${r.durationSeconds} s (${DEFAULT_LOAD_SHARE * 100}% of the baseline sync)`
+      : `${r.durationSeconds} s`;
   return [
     DOC_HEADING,
     '',
@@ -479,12 +487,13 @@ function docSection(r: BenchResult): string {
     `database (${r.database}). Two tenants sync the same generated district; one then syncs the day-1`,
     'export alone (the baseline), and the other syncs it while autocannon, in the bench process on the same',
     "machine, drives the route groups of `bench/api-load.ts` as that tenant's district admin: provider",
-    'list, detail, sync status and run history; run detail, run errors and run changes (offsets up to',
-    '10,000) of the running run and of the first one; roster lists with filters, five pages deep by',
+    'list, detail, sync status and run history; run detail, run errors and run changes (offsets 0 to',
+    '10,000, the cap of stored changes) of the running run and of the first one; roster lists with filters, five pages deep by',
     'cursor; records by id; the change feed, five pages deep from four starting points. Latencies are of',
     '2xx responses; any non-2xx response or connection error fails the bench.',
     '',
-    `Command: \`${command}\`; ${r.rows.toLocaleString('en-US')} CSV rows in the day-1 export.`,
+    `Command: \`${command}\`; ${r.rows.toLocaleString('en-US')} CSV rows in the day-1 export; the load`,
+    `ran ${duration}.`,
     '',
     markdownTable(r.machine),
     '',

@@ -14,7 +14,7 @@ import { csvProvider, syncNow } from '../support/sync.js';
 
 /*
  * The load of `npm run bench:api` against the real app over loopback, a fixed number of requests a
- * group, on a district of a few hundred users (so that lists page by cursor): every request of every
+ * group, on a district of a few hundred users (so that lists and the change feed page by cursor): every request of every
  * route group must answer 2xx (a route or filter the API no longer has would otherwise fail the
  * bench only when someone runs it). No timing is asserted.
  */
