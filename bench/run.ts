@@ -18,34 +18,19 @@
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names a server where
  * the bench may create and drop databases.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { districtOnDay } from '../src/generator/district-on-day.js';
-import type { MutationRates } from '../src/generator/mutate-district.js';
-import { ONEROSTER_HEADERS, writeOneRosterPackage } from '../src/generator/write-oneroster-package.js';
+import { ONEROSTER_HEADERS } from '../src/generator/write-oneroster-package.js';
 import type { CleverExtraction } from './clever-extraction.js';
+import { cachedPackage, label, parseSize, sizeDir, stagePackage, type CachedPackage } from './packages.js';
+import { newestMtime, psql, ROOT, run, withDatabase, type Spawned } from './processes.js';
+import { machineRows, markdownTable, plainTable, seconds } from './tables.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CACHE = path.join(ROOT, 'bench', '.cache');
 const DOC = path.join(ROOT, 'docs', 'performance.md');
-const SEED = 1;
 const DEFAULT_SIZES = [10_000, 100_000, 1_000_000];
-
-/** Day 1: about 5% of users edited, 5% of enrollments moved, 1% of users gone, nothing else. */
-const DAY1_RATES: MutationRates = {
-  adds: 0,
-  edits: 0.05,
-  emailChanges: 0,
-  drops: 0.01,
-  reappearances: 0,
-  enrollmentChanges: 0.05,
-  duplicateEmails: 0,
-};
 
 interface Timed {
   /** Process wall time, ms. */
@@ -95,15 +80,6 @@ interface SizeResult {
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-function parseSize(raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(raw.trim());
-  if (match === null) throw new Error(`--sizes: ${raw} is not a size like 10k, 100k or 1M`);
-  const unit = match[2]?.toLowerCase();
-  const value = Number(match[1]) * (unit === 'k' ? 1_000 : unit === 'm' ? 1_000_000 : 1);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--sizes: ${raw} is not a whole size`);
-  return value;
-}
-
 function parseArgs(argv: string[]): { sizes: number[]; writeDoc: boolean } {
   let sizes = DEFAULT_SIZES;
   let writeDoc = true;
@@ -112,9 +88,12 @@ function parseArgs(argv: string[]): { sizes: number[]; writeDoc: boolean } {
     if (arg === '--sizes') {
       const value = argv[++i];
       if (value === undefined) throw new Error('--sizes needs a list, e.g. --sizes 10k,100k');
-      sizes = value.split(',').map(parseSize);
+      sizes = value.split(',').map((size) => parseSize(size, '--sizes'));
     } else if (arg.startsWith('--sizes=')) {
-      sizes = arg.slice('--sizes='.length).split(',').map(parseSize);
+      sizes = arg
+        .slice('--sizes='.length)
+        .split(',')
+        .map((size) => parseSize(size, '--sizes'));
     } else if (arg === '--no-doc') {
       writeDoc = false;
     } else {
@@ -124,41 +103,8 @@ function parseArgs(argv: string[]): { sizes: number[]; writeDoc: boolean } {
   return { sizes, writeDoc };
 }
 
-function label(students: number): string {
-  if (students % 1_000_000 === 0) return `${students / 1_000_000}M`;
-  if (students % 1_000 === 0) return `${students / 1_000}k`;
-  return String(students);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-interface Spawned {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Spawned> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        wallMs: performance.now() - started,
-      });
-    });
-  });
-}
 
 /** A Node process under /usr/bin/time, when there is one, for its peak RSS (KiB). */
 async function runNode(
@@ -175,18 +121,6 @@ async function runNode(
   return { ...result, maxRssKb: Number.isFinite(kb) && kb > 0 ? kb : null };
 }
 
-async function psql(url: string, sql: string): Promise<string> {
-  const result = await run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]);
-  if (result.code !== 0) throw new Error(`psql failed: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 /** The built CLI when it is newer than every source file, else the sources through tsx. */
 async function cliCommand(): Promise<{ args: string[]; what: string }> {
   const dist = path.join(ROOT, 'dist', 'main.js');
@@ -197,58 +131,6 @@ async function cliCommand(): Promise<{ args: string[]; what: string }> {
     }
   }
   return { args: ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')], what: 'src/main.ts through tsx' };
-}
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
-  }
-  return newest;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Packages
-
-interface CachedPackage {
-  dir: string;
-  rows: number;
-  counts: Record<string, number>;
-}
-
-/** A package from the cache, written by the generator first when it is not there. */
-async function cachedPackage(students: number, day: 0 | 1): Promise<CachedPackage> {
-  const dir = path.join(CACHE, `${label(students)}-seed${SEED}`, `day${day}`);
-  const countsFile = path.join(dir, 'bench-counts.json');
-  let counts: Record<string, number>;
-  if (existsSync(countsFile) && existsSync(path.join(dir, 'manifest.csv'))) {
-    counts = JSON.parse(await readFile(countsFile, 'utf8')) as Record<string, number>;
-  } else {
-    const started = performance.now();
-    process.stderr.write(`generating ${label(students)} day ${day} into ${path.relative(ROOT, dir)} ... `);
-    await rm(dir, { recursive: true, force: true });
-    const { district } = districtOnDay({
-      students,
-      seed: SEED,
-      day,
-      ...(day === 1 ? { rates: DAY1_RATES } : {}),
-    });
-    counts = await writeOneRosterPackage(district, dir);
-    await writeFile(countsFile, JSON.stringify(counts));
-    process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  }
-  const rows = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  return { dir, rows, counts };
-}
-
-/** Puts a package's CSV files into `live`, the one folder every sync of a size reads. */
-async function stagePackage(from: string, live: string): Promise<void> {
-  await rm(live, { recursive: true, force: true });
-  await mkdir(live, { recursive: true });
-  for (const name of await readdir(from)) {
-    if (name.endsWith('.csv')) await cp(path.join(from, name), path.join(live, name));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,7 +300,7 @@ async function benchSize(
   process.stderr.write(`\n== ${label(students)} students ==\n`);
   const day0 = await cachedPackage(students, 0);
   const day1 = await cachedPackage(students, 1);
-  const live = path.join(CACHE, `${label(students)}-seed${SEED}`, 'live');
+  const live = path.join(sizeDir(students), 'live');
   const database = `sis_sync_bench_${label(students).toLowerCase()}_${process.pid}`;
   const url = withDatabase(baseUrl, database);
   await psql(baseUrl, `CREATE DATABASE ${database}`);
@@ -466,7 +348,6 @@ async function benchSize(
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const seconds = (ms: number | null) => (ms === null ? 'n/a' : (ms / 1000).toFixed(2));
 const perSecond = (rows: number, ms: number | null) =>
   ms === null || ms <= 0 ? 'n/a' : Math.round(rows / (ms / 1000)).toLocaleString('en-US');
 const ratio = (ms: number | null, copyMs: number) => (ms === null ? 'n/a' : `${(ms / copyMs).toFixed(2)}x`);
@@ -605,63 +486,9 @@ function timingsTable(r: SizeResult): string[][] | null {
   return [['figure', 'run (s)', 'extract (s)', 'prepare (s)', 'load (s)', 'rest of the run (s)'], ...rows];
 }
 
-/** A Markdown table padded the way prettier pads one, so the written file passes format:check. */
-function markdownTable(rows: string[][]): string {
-  const width = (text: string) => [...text].length;
-  const columns = rows[0]!.length;
-  const widths = Array.from({ length: columns }, (_, c) =>
-    Math.max(3, ...rows.map((row) => width(escapeCell(row[c] ?? '')))),
-  );
-  const line = (row: string[]) =>
-    `| ${row.map((cell, c) => escapeCell(cell).padEnd(widths[c]!)).join(' | ')} |`;
-  return [
-    line(rows[0]!),
-    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-    ...rows.slice(1).map(line),
-  ].join('\n');
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|');
-}
-
-function plainTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, c) => cell.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-async function machine(baseUrl: string): Promise<string[][]> {
-  const cpus = os.cpus();
-  const pgVersion = await psql(baseUrl, 'show server_version');
-  return [
-    ['', ''],
-    ['CPU', cpus[0]?.model.trim() ?? 'unknown'],
-    ['cores', String(cpus.length)],
-    ['RAM', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`],
-    ['OS', `${os.type()} ${os.release()} (${os.arch()})`],
-    ['Node', process.version],
-    ['PostgreSQL', pgVersion],
-    ['date', new Date().toISOString().slice(0, 10)],
-    [
-      'load average at start',
-      os
-        .loadavg()
-        .map((load) => load.toFixed(2))
-        .join(', '),
-    ],
-  ];
-}
-
 function doc(
   results: SizeResult[],
-  machineRows: string[][],
+  machine: string[][],
   sizes: number[],
   cliWhat: string,
   notRun: number[],
@@ -696,7 +523,7 @@ function doc(
     '',
     '## Machine',
     '',
-    markdownTable(machineRows),
+    markdownTable(machine),
     '',
   ];
   for (const r of results) {
@@ -752,13 +579,13 @@ async function main(): Promise<void> {
   const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const cli = await cliCommand();
   process.stderr.write(`sizes ${sizes.map(label).join(', ')}; database ${baseUrl}; CLI ${cli.what}\n`);
-  const machineRows = await machine(baseUrl);
+  const machine = machineRows({ name: 'PostgreSQL', version: await psql(baseUrl, 'show server_version') });
   const results: SizeResult[] = [];
   for (const students of sizes) {
     results.push(await benchSize(students, baseUrl, cli.args, students === 100_000));
   }
   console.log('');
-  console.log(plainTable(machineRows.slice(1)));
+  console.log(plainTable(machine.slice(1)));
   for (const r of results) {
     console.log(`\n${label(r.students)} students: ${r.rows} rows on day 0, ${r.day1Rows} on day 1`);
     console.log(plainTable(sizeTable(r)));
@@ -767,7 +594,7 @@ async function main(): Promise<void> {
   }
   if (writeDoc) {
     const notRun = DEFAULT_SIZES.filter((size) => !sizes.includes(size));
-    await writeFile(DOC, doc(results, machineRows, sizes, cli.what, notRun));
+    await writeFile(DOC, doc(results, machine, sizes, cli.what, notRun));
     console.log(`\nwrote ${path.relative(ROOT, DOC)}`);
   }
   const failed = results.some(
