@@ -201,7 +201,7 @@ function rowOf(columns: Record<string, Column>, names: string[]): fc.Arbitrary<R
       ),
     ),
     defects: fc.oneof(
-      { weight: 3, arbitrary: fc.constant([]) },
+      { weight: 3, arbitrary: fc.constant<Defect[]>([]) },
       {
         weight: 2,
         // Missing and extra cells in one row would cancel out: one of them at most.
