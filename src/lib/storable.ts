@@ -20,30 +20,46 @@ export interface StorageProblem {
 
 /** The first part of `value` (a string, or JSON-like objects and arrays) that cannot be stored, or null. */
 export function storageProblem(value: unknown): StorageProblem | null {
-  // Walked with a stack of its own: a value nested past the limit must not overflow this walk either.
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
+  if (!isContainer(value)) {
+    const problem = typeof value === 'string' ? textProblem(value) : null;
+    return problem === null ? null : { field: '', message: `the value ${problem}` };
+  }
+  // Walked with a stack of its own: a value nested past the limit must not overflow this walk
+  // either. Paths are only built for containers and problems: this runs on every record read.
+  const stack: { container: object; path: string; depth: number }[] = [
+    { container: value, path: '', depth: 0 },
+  ];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const { path, depth } = next;
-    const name = path === '' ? 'the value' : path;
-    if (typeof next.value === 'string') {
-      const problem = textProblem(next.value);
-      if (problem !== null) return { field: path, message: `${name} ${problem}` };
-    } else if (typeof next.value === 'object' && next.value !== null) {
-      if (depth === MAX_NESTING) {
-        return { field: path, message: `${name} is nested more than ${MAX_NESTING} levels deep` };
-      }
-      for (const key of Object.keys(next.value)) {
-        const at = path === '' ? key : `${path}.${key}`;
-        const problem = textProblem(key);
-        if (problem !== null) return { field: at, message: `the name of ${at} ${problem}` };
-        stack.push({ value: (next.value as Record<string, unknown>)[key], path: at, depth: depth + 1 });
+    const { container, path, depth } = next;
+    const at = (key: string) => (path === '' ? key : `${path}.${key}`);
+    if (depth === MAX_NESTING) {
+      return { field: path, message: `${path} is nested more than ${MAX_NESTING} levels deep` };
+    }
+    const keys = Object.keys(container);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const keyProblem = textProblem(key);
+      if (keyProblem !== null) return { field: at(key), message: `the name of ${at(key)} ${keyProblem}` };
+      const item = (container as Record<string, unknown>)[key];
+      if (typeof item === 'string') {
+        const problem = textProblem(item);
+        if (problem !== null) return { field: at(key), message: `${at(key)} ${problem}` };
+      } else if (isContainer(item)) {
+        stack.push({ container: item, path: at(key), depth: depth + 1 });
       }
     }
   }
   return null;
 }
 
+const isContainer = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/** A NUL or any surrogate: a quick test that almost all text passes, before the exact one. */
+// eslint-disable-next-line no-control-regex -- NUL is what is looked for
+const SUSPECT_TEXT = /[\u0000\ud800-\udfff]/;
+
 function textProblem(text: string): string | null {
+  if (!SUSPECT_TEXT.test(text)) return null;
   const found = UNSTORABLE_TEXT.exec(text);
   if (found === null) return null;
   return found[0] === '\u0000'

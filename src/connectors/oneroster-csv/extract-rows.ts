@@ -44,7 +44,9 @@ export function addMappedRow<E extends EntityType>(
   if (row.cellCountProblem !== null) {
     problems.unshift({ field: '', code: 'invalid_value', message: row.cellCountProblem });
   }
-  const unstorable = storageProblem(row.values) ?? (extra === undefined ? null : storageProblem(extra));
+  const unstorable =
+    (hasNul(row.values) ? storageProblem(row.values) : null) ??
+    (extra === undefined ? null : storageProblem(extra));
   if (unstorable !== null) problems.push({ ...unstorable, code: 'invalid_value' });
   if (problems.length > 0) {
     // The engine stages a record with errors once per place, and the same id at two places reads
@@ -77,6 +79,15 @@ export function addMappedRow<E extends EntityType>(
   batch.records.push(
     toExtractedRecord({ ...mapped, externalId: mapped.externalId }, row.values, source, extra),
   );
+}
+
+/**
+ * Whether a cell holds a NUL byte. Of what the database cannot store, that is all decoded text can
+ * hold (decoders replace unpaired surrogates); `includes` is the cheap look every row can afford.
+ */
+function hasNul(values: Readonly<Record<string, string>>): boolean {
+  for (const field in values) if (values[field]!.includes('\u0000')) return true;
+  return false;
 }
 
 /** Header deviations that stop nothing, as warnings; whether one of them makes the file unreadable. */
