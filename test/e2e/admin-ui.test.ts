@@ -12,6 +12,7 @@ import {
   screenshot,
   startOneRosterSimulator,
   startStack,
+  syncThroughApi,
   visible,
   type ApiCall,
   type OneRosterSimulator,
@@ -68,22 +69,6 @@ interface InPage {
 /** The weekday a time falls on in `timeZone` ("Mon" ... "Sun"). */
 const weekdayIn = (iso: string, timeZone: string) =>
   new Intl.DateTimeFormat('en-US', { weekday: 'short', timeZone }).format(new Date(iso));
-
-/** Starts a sync through the API and waits for the run to end; its status. */
-async function syncThroughApi(api: ApiCall, providerId: string): Promise<RunBody> {
-  const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
-  let run: RunBody | undefined;
-  await expect
-    .poll(
-      async () => {
-        run = (await api<{ run: RunBody }>('GET', `/runs/${runId}`)).run;
-        return run.status;
-      },
-      { timeout: 60_000, interval: 250 },
-    )
-    .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
-  return run!;
-}
 
 describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
   let stack: Stack;
@@ -313,7 +298,7 @@ describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
         config: { localPath: folder },
         syncSchedule: null,
       });
-      const first = await syncThroughApi(platform, csv.id);
+      const first = await syncThroughApi<RunBody>(platform, csv.id);
       expect(first.status).toBe('SUCCESS');
       expect(first.stats.users!.created).toBe(5);
 
@@ -402,7 +387,7 @@ describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
       );
       expect(deactivated.map((c) => c.externalId).sort()).toEqual(['u-g1', 'u-s1', 'u-s2', 'u-s3']);
       // And a sync of the same export now finds nothing more to deactivate.
-      const again = await syncThroughApi(district, csv.id);
+      const again = await syncThroughApi<RunBody>(district, csv.id);
       expect(again.status).toBe('SUCCESS');
       expect(again.stats.users).toMatchObject({ deactivated: 0, created: 0 });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 import { mintDevToken } from '../../src/auth/dev-token.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -178,6 +179,25 @@ export function apiAs(url: string, token: string): ApiCall {
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   };
+}
+
+/** Starts a sync through the API and waits for the run to end or be held; the run. */
+export async function syncThroughApi<Run extends { status: string }>(
+  api: ApiCall,
+  providerId: string,
+): Promise<Run> {
+  const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
+  let run: Run | undefined;
+  await expect
+    .poll(
+      async () => {
+        run = (await api<{ run: Run }>('GET', `/runs/${runId}`)).run;
+        return run.status;
+      },
+      { timeout: 60_000, interval: 250 },
+    )
+    .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
+  return run!;
 }
 
 /** Waits until the locator's one element is visible (Playwright's auto-waiting, without its test runner). */

@@ -16,10 +16,14 @@ import type {
   UpdateProviderBody,
 } from '../../../src/api/contracts/providers';
 import type {
+  ApproveBody,
+  ApproveResponseSchema,
   ConnectionTestSchema,
   EntityStatsSchema,
   Run,
+  FieldChange,
   RunChange,
+  RunChangeFilter,
   RunChangeListSchema,
   RunDetailSchema,
   RunError,
@@ -32,6 +36,7 @@ import type { SchedulePreview } from '../../../src/api/contracts/schedules';
 import type { DevToken, DevTokenBody, Me, SignInOptions } from '../../../src/api/contracts/session';
 
 export type {
+  ApproveBody,
   CreateProviderBody,
   DevToken,
   DevTokenBody,
@@ -41,7 +46,9 @@ export type {
   Provider,
   ProviderTypeInfo,
   Run,
+  FieldChange,
   RunChange,
+  RunChangeFilter,
   RunError,
   SignInOptions,
   RunErrorFilter,
@@ -58,6 +65,9 @@ export type EntityStats = Static<typeof EntityStatsSchema>;
 export type RunDetail = Static<typeof RunDetailSchema>;
 export type RunList = Static<typeof RunListSchema>;
 export type RunChangeList = Static<typeof RunChangeListSchema>;
+export type ApproveResponse = Static<typeof ApproveResponseSchema>;
+/** A record of a run, as a reviewer excludes it from an approval. */
+export type ExcludedRecord = NonNullable<ApproveBody['exclude']>[number];
 export type SyncStatus = Static<typeof SyncStatusSchema>;
 export type TriggerResponse = Static<typeof TriggerResponseSchema>;
 
