@@ -65,7 +65,9 @@ describe.skipIf(driver !== 'pglite')('reviewing a held run in a browser', () => 
       await visible(changes);
       const kind = review.getByRole('combobox', { name: 'Kind of change' });
       // The filter bar counts what each option holds.
-      await visible(kind.getByRole('option', { name: 'Deactivated (3)' }));
+      await expect
+        .poll(() => kind.locator('option[value="deactivated"]').textContent(), { timeout: 30_000 })
+        .toBe('Deactivated (3)');
       await kind.selectOption('');
 
       // Only the changes that set familyName: the renamed student, old -> new.

@@ -163,8 +163,9 @@ export function HeldReview({ run }: { run: Run }) {
           ) : (
             <p>
               The run is applied as it was staged and previewed, except for the {formatCount(excludedCount)}{' '}
-              excluded {excludedCount === 1 ? 'record' : 'records'}, which stay as they are (and so do records
-              that need an excluded new one). This cannot be undone from here.
+              excluded{' '}
+              {excludedCount === 1 ? 'record, which stays as it is' : 'records, which stay as they are'} (and
+              so do records that need an excluded new one). This cannot be undone from here.
             </p>
           )}
         </ConfirmDialog>
