@@ -104,12 +104,17 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
           'Apply a held run as staged, but for the listed changes excluded: those records stay as they are',
         security,
         params: RunParamsSchema,
-        body: Type.Optional(ApproveBodySchema),
+        body: ApproveBodySchema,
         response: { 202: ApproveResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+      // The body is optional: a request without one approves everything.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
       },
     },
     async (request, reply) => {
-      const exclude = request.body?.exclude ?? [];
+      const exclude = request.body.exclude ?? [];
       const run = await runs.approve(
         { principal: request.principal, requestId: request.id },
         request.params.runId,
