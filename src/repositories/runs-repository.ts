@@ -17,6 +17,12 @@ export type NewRunError = Omit<typeof sisSyncRunErrors.$inferInsert, 'id' | 'cre
 export type RunChangeRow = typeof sisSyncRunChanges.$inferSelect;
 export type NewRunChange = Omit<typeof sisSyncRunChanges.$inferInsert, 'id' | 'createdAt'>;
 
+/** How many records the approval of a held run excluded (kept beside its held reason). */
+export function excludedCount(run: RunRow): number {
+  const excluded = run.heldReason?.excluded;
+  return typeof excluded === 'number' ? excluded : 0;
+}
+
 const activeStatus = inArray(sisSyncRuns.status, [...ACTIVE_RUN_STATUSES]);
 
 /**
@@ -312,27 +318,6 @@ export async function replaceRunChanges(db: Executor, runId: string, changes: Ne
   for (let i = 0; i < changes.length; i += 2000) {
     await db.insert(sisSyncRunChanges).values(changes.slice(i, i + 2000));
   }
-}
-
-export async function listRunChanges(
-  db: Executor,
-  runId: string,
-  filter: { entity?: string | undefined; kind?: string | undefined; limit: number; offset: number },
-): Promise<{ changes: RunChangeRow[]; total: number }> {
-  const where = and(
-    eq(sisSyncRunChanges.runId, runId),
-    filter.entity === undefined ? undefined : eq(sisSyncRunChanges.entity, filter.entity),
-    filter.kind === undefined ? undefined : eq(sisSyncRunChanges.kind, filter.kind as RunChangeRow['kind']),
-  );
-  const changes = await db
-    .select()
-    .from(sisSyncRunChanges)
-    .where(where)
-    .orderBy(sisSyncRunChanges.id)
-    .limit(filter.limit)
-    .offset(filter.offset);
-  const [total] = await db.select({ n: count() }).from(sisSyncRunChanges).where(where);
-  return { changes, total: total?.n ?? 0 };
 }
 
 /**

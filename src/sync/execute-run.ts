@@ -15,6 +15,7 @@ import type { ProviderRow } from '../repositories/providers-repository.js';
 import {
   copyEntityWarnings,
   countEntityErrors,
+  excludedCount,
   findLastAppliedRun,
   findRun,
   insertRunErrors,
@@ -367,10 +368,11 @@ async function recordDiagnosis(
 
 /**
  * An entity need not be read again when its source is byte-for-byte what the last applied run
- * loaded (equal fingerprints), that run recorded no error on it and had all of it, and every
- * entity it refers to is skipped too (so no reference can resolve differently), and none of its
- * records is in grace (each complete run without them counts, so it must be read). Its warnings are
- * carried over. Returns the records its links hold (reported as unchanged), or null to read it.
+ * loaded (equal fingerprints), that run recorded no error on it, had all of it and excluded
+ * nothing on approval, every entity it refers to is skipped too (so no reference can resolve
+ * differently), and none of its records is in grace (each complete run without them counts, so it
+ * must be read). Its warnings are carried over. Returns the records its links hold (reported as
+ * unchanged), or null to read it.
  */
 async function unchangedSinceLastLoad(
   deps: SyncEngineDeps,
@@ -384,6 +386,8 @@ async function unchangedSinceLastLoad(
   const before = (lastApplied.sourceInfo as { fingerprints?: Partial<Record<EntityType, string>> } | null)
     ?.fingerprints?.[entity];
   if (before !== fingerprint || lastApplied.incompleteEntities.includes(entity)) return null;
+  // An approval that excluded records left the roster short of its files: read them again.
+  if (excludedCount(lastApplied) > 0) return null;
   if (REFERENCES[entity].some((r) => r.target !== entity && skipped[r.target] === undefined)) return null;
   const { db } = deps.handle;
   if ((await countEntityErrors(db, lastApplied.id, entity)) > 0) return null;
@@ -493,6 +497,8 @@ async function load(
       entityId: c.entityId,
       externalId: c.externalId,
       label: c.label,
+      fields: c.fields,
+      matchedBy: c.matchedBy,
     }));
   const outcome = await loadRun(db, {
     ctx: { runId: run.id, tenantId: run.tenantId, providerId: run.providerId },

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   ProviderDisabledError,
   SyncAlreadyRunningError,
+  ValidationError,
 } from '../domain/errors.js';
 import { canAccessTenant, type Principal } from '../domain/roles.js';
 import type { Logger } from '../lib/logger.js';
@@ -19,7 +20,6 @@ import {
   findLatestRun,
   findRun,
   listProviderRuns,
-  listRunChanges,
   listRunErrors,
   readRunErrors,
   requestCancel,
@@ -27,6 +27,13 @@ import {
   type RunErrorFilter,
   type RunRow,
 } from '../repositories/runs-repository.js';
+import {
+  findUnlistedChanges,
+  insertRunExclusions,
+  listRunChanges,
+  type RunChangeFilter,
+  type RunRecordRef,
+} from '../repositories/run-review-repository.js';
 import type { RunTrigger } from '../db/schema/index.js';
 import type { EntityType } from '../domain/entity.js';
 import { listGraceRecords } from './grace.js';
@@ -197,19 +204,34 @@ export function createRunService(deps: RunServiceDeps) {
     async listChanges(
       actor: Actor,
       runId: string,
-      filter: { entity?: string | undefined; kind?: string | undefined; limit: number; offset: number },
+      filter: RunChangeFilter & { limit: number; offset: number },
     ) {
       await visibleRun(actor, runId);
       return listRunChanges(deps.db, runId, filter);
     },
 
-    /** Applies a held run exactly as staged, in the background. */
-    async approve(actor: Actor, runId: string): Promise<RunRow> {
+    /**
+     * Applies a held run as staged, in the background, but for the listed changes the reviewer
+     * excludes: those records (and any that need an excluded new one) are left as they are.
+     */
+    async approve(actor: Actor, runId: string, options: { exclude?: RunRecordRef[] } = {}): Promise<RunRow> {
       const run = await visibleRun(actor, runId);
       if (run.status !== 'HELD') throw new InvalidRunStateError(runId, run.status, 'HELD');
       // A deleted provider's roster is not applied any more; its held run can only be discarded.
       if ((await findProvider(deps.db, run.providerId)) === undefined) {
         throw new ConflictError(`the provider of run ${runId} was deleted; the run can only be discarded`);
+      }
+      const exclude = [
+        ...new Map((options.exclude ?? []).map((r) => [`${r.entity}\u0000${r.externalId}`, r])).values(),
+      ];
+      const unlisted = exclude.length === 0 ? [] : await findUnlistedChanges(deps.db, runId, exclude);
+      if (unlisted.length > 0) {
+        throw new ValidationError(
+          unlisted.map(({ index, record }) => ({
+            path: `exclude/${index}`,
+            message: `${record.entity} ${record.externalId} is not a change listed for run ${runId}`,
+          })),
+        );
       }
       // Approved and queued at once; it holds no worker slot until a worker takes it.
       const approved = await deps.db.transaction(async (tx) => {
@@ -219,8 +241,11 @@ export function createRunService(deps: RunServiceDeps) {
           reviewedAt: new Date(),
           workerId: null,
           heartbeatAt: null,
+          heldReason: { ...run.heldReason, excluded: exclude.length },
         });
         if (moved !== undefined) {
+          const excludedBy = actor.principal.subject;
+          await insertRunExclusions(tx, { runId, tenantId: run.tenantId, excludedBy }, exclude);
           await deps.runs.dispatch(tx, { kind: 'apply', runId, providerId: run.providerId });
         }
         return moved;
@@ -229,7 +254,10 @@ export function createRunService(deps: RunServiceDeps) {
         throw new InvalidRunStateError(runId, (await findRun(deps.db, runId))?.status ?? '?', 'HELD');
       }
       deps.runs.dispatched();
-      await audit(actor, run.tenantId, 'run.approve', 'run', runId, { providerId: run.providerId });
+      await audit(actor, run.tenantId, 'run.approve', 'run', runId, {
+        providerId: run.providerId,
+        excluded: exclude.length,
+      });
       return approved;
     },
 

@@ -510,7 +510,7 @@ describe(`run routes on ${driver}`, () => {
 
       const res = await call('POST', `/runs/${run.id}/approve`, platform);
       expect(res.statusCode, res.body).toBe(202);
-      expect(res.json()).toEqual({ runId: run.id, status: 'IN_PROGRESS', dryRun: false });
+      expect(res.json()).toEqual({ runId: run.id, status: 'IN_PROGRESS', dryRun: false, excluded: 0 });
       await t.idle();
       const applied = (await getRun(run.id, '', platform)).run;
       expect(applied).toMatchObject({ status: 'SUCCESS', reviewedBy: 'platform_admin@platform' });
@@ -524,7 +524,7 @@ describe(`run routes on ${driver}`, () => {
           target_type: 'run',
           target_id: run.id,
           request_id: res.headers['x-request-id'],
-          details: { providerId },
+          details: { providerId, excluded: 0 },
         },
       ]);
       // Only a held run can be approved or discarded.

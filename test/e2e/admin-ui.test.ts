@@ -12,7 +12,7 @@ import {
   screenshot,
   startOneRosterSimulator,
   startStack,
-  syncThroughApi as syncAs,
+  syncThroughApi,
   visible,
   type ApiCall,
   type OneRosterSimulator,
@@ -69,8 +69,6 @@ interface InPage {
 /** The weekday a time falls on in `timeZone` ("Mon" ... "Sun"). */
 const weekdayIn = (iso: string, timeZone: string) =>
   new Intl.DateTimeFormat('en-US', { weekday: 'short', timeZone }).format(new Date(iso));
-
-const syncThroughApi = (api: ApiCall, providerId: string) => syncAs<RunBody>(api, providerId);
 
 describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
   let stack: Stack;
@@ -300,7 +298,7 @@ describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
         config: { localPath: folder },
         syncSchedule: null,
       });
-      const first = await syncThroughApi(platform, csv.id);
+      const first = await syncThroughApi<RunBody>(platform, csv.id);
       expect(first.status).toBe('SUCCESS');
       expect(first.stats.users!.created).toBe(5);
 
@@ -389,7 +387,7 @@ describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
       );
       expect(deactivated.map((c) => c.externalId).sort()).toEqual(['u-g1', 'u-s1', 'u-s2', 'u-s3']);
       // And a sync of the same export now finds nothing more to deactivate.
-      const again = await syncThroughApi(district, csv.id);
+      const again = await syncThroughApi<RunBody>(district, csv.id);
       expect(again.status).toBe('SUCCESS');
       expect(again.stats.users).toMatchObject({ deactivated: 0, created: 0 });
 

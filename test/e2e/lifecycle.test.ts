@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { driver } from '../support/database.js';
 import { districtWithStudents, writePackage } from '../support/oneroster-package.js';
-import { screenshot, startStack, visible, type ApiCall, type Stack } from './support.js';
+import { screenshot, startStack, syncThroughApi, visible, type ApiCall, type Stack } from './support.js';
 
 /*
  * The grace period in Chromium against the real service: a district admin sets it on the
@@ -17,22 +17,6 @@ const TENANT = 'e2e-lifecycle';
 interface RunBody {
   id: string;
   status: string;
-}
-
-/** Starts a sync through the API and waits for the run to end. */
-async function syncThroughApi(api: ApiCall, providerId: string): Promise<RunBody> {
-  const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
-  let run: RunBody | undefined;
-  await expect
-    .poll(
-      async () => {
-        run = (await api<{ run: RunBody }>('GET', `/runs/${runId}`)).run;
-        return run.status;
-      },
-      { timeout: 60_000, interval: 250 },
-    )
-    .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
-  return run!;
 }
 
 describe.skipIf(driver !== 'pglite')('grace period in a browser', () => {
@@ -61,7 +45,7 @@ describe.skipIf(driver !== 'pglite')('grace period in a browser', () => {
       config: { localPath: folder },
       syncSchedule: null,
     });
-    expect((await syncThroughApi(platform, csv.id)).status).toBe('SUCCESS');
+    expect((await syncThroughApi<RunBody>(platform, csv.id)).status).toBe('SUCCESS');
 
     await page.goto(`${stack.url}/integrations/sis/providers/${csv.id}`);
     const card = page.getByRole('region', { name: 'Grace period' });
@@ -84,7 +68,7 @@ describe.skipIf(driver !== 'pglite')('grace period in a browser', () => {
     const lacking = districtWithStudents(20);
     lacking.users = lacking.users.filter((u) => u.sourcedId !== 'u-x3');
     writePackage(lacking, { dir: folder });
-    const run = await syncThroughApi(platform, csv.id);
+    const run = await syncThroughApi<RunBody>(platform, csv.id);
     expect(run.status).toBe('SUCCESS');
 
     await page.reload();

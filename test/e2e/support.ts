@@ -181,17 +181,17 @@ export function apiAs(url: string, token: string): ApiCall {
   };
 }
 
-/** Starts a sync through the API and waits for the run to end; the run as the API shows it. */
-export async function syncThroughApi<R extends { status: string }>(
+/** Starts a sync through the API and waits for the run to end or be held; the run. */
+export async function syncThroughApi<Run extends { status: string }>(
   api: ApiCall,
   providerId: string,
-): Promise<R> {
+): Promise<Run> {
   const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
-  let run: R | undefined;
+  let run: Run | undefined;
   await expect
     .poll(
       async () => {
-        run = (await api<{ run: R }>('GET', `/runs/${runId}`)).run;
+        run = (await api<{ run: Run }>('GET', `/runs/${runId}`)).run;
         return run.status;
       },
       { timeout: 60_000, interval: 250 },

@@ -60,6 +60,11 @@ export const RunSchema = Type.Object(
           "Likely causes of a large change, found by comparing the pull with the provider's last applied one before loading it, most severe first; null when there was none to compare with.",
       }),
     ),
+
+    excluded: Type.Integer({
+      description: 'Records the approval of a held run excluded: the run left them as they were.',
+    }),
+
     reviewedBy: nullable(Type.String()),
     reviewedAt: nullable(dateTime),
     errorCode: nullable(Type.String()),
@@ -123,6 +128,9 @@ export const RunDetailSchema = Type.Object({
 
 export const RunListSchema = Type.Object({ runs: Type.Array(RunSchema), ...page });
 
+export const FieldChangeSchema = Type.Object({ old: Type.Unknown(), new: Type.Unknown() });
+export type FieldChange = Static<typeof FieldChangeSchema>;
+
 export const RunChangeSchema = Type.Object({
   id: Type.Integer(),
   entity: Type.Enum(ENTITY_TYPES),
@@ -130,9 +138,72 @@ export const RunChangeSchema = Type.Object({
   entityId: nullable(Type.String({ format: 'uuid' })),
   externalId: Type.String(),
   label: nullable(Type.String()),
+  fields: Type.Record(Type.String(), FieldChangeSchema, {
+    description:
+      'The API fields the change sets, old and new, as the roster API shows them (references as ids, dates as YYYY-MM-DD): for an update or reactivation those that differ, for a deactivation `active`, for a created record its values (old null).',
+  }),
+  matchedBy: nullable(
+    Type.String({
+      description: 'A record tied to a canonical record that already existed: the rule that tied it.',
+    }),
+  ),
 });
 export type RunChange = Static<typeof RunChangeSchema>;
-export const RunChangeListSchema = Type.Object({ changes: Type.Array(RunChangeSchema), ...page });
+
+/** Query fields that narrow a run's listed changes. */
+export const runChangeFilterFields = {
+  entity: Type.Optional(Type.Enum(ENTITY_TYPES, { description: 'Only changes of this entity.' })),
+  kind: Type.Optional(Type.Enum(REVIEW_CHANGE_KINDS, { description: 'Only changes of this kind.' })),
+  field: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Only changes that set this API field, e.g. familyName.',
+    }),
+  ),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Only changes whose label or external id contains this text (any case).',
+    }),
+  ),
+};
+export const RunChangeFilterSchema = Type.Object(runChangeFilterFields);
+export type RunChangeFilter = Static<typeof RunChangeFilterSchema>;
+
+export const RunChangeListSchema = Type.Object({
+  changes: Type.Array(RunChangeSchema),
+  ...page,
+  counts: Type.Array(
+    Type.Object({ entity: Type.Enum(ENTITY_TYPES), kind: Type.Enum(REVIEW_CHANGE_KINDS), n: Type.Integer() }),
+    { description: 'For a filter bar: changes per entity and kind under the field and q filters alone.' },
+  ),
+  fields: Type.Array(Type.String(), { description: 'Every API field that the run’s listed changes set.' }),
+});
+export type RunChangeList = Static<typeof RunChangeListSchema>;
+
+/** The most records one approval may exclude: the changes a run lists per entity and kind. */
+export const MAX_EXCLUDED_RECORDS = 10_000;
+
+export const ApproveBodySchema = Type.Object(
+  {
+    exclude: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { entity: Type.Enum(ENTITY_TYPES), externalId: Type.String({ minLength: 1, maxLength: 255 }) },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: MAX_EXCLUDED_RECORDS,
+          description: 'Listed changes of the run to leave out: those records stay as they are.',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ApproveBody = Static<typeof ApproveBodySchema>;
 
 export const SyncStatusSchema = Type.Object({
   isRunning: Type.Boolean(),
@@ -146,6 +217,11 @@ export const TriggerResponseSchema = Type.Object({
   runId: Type.String({ format: 'uuid' }),
   status: Type.Enum(RUN_STATUSES),
   dryRun: Type.Boolean(),
+});
+
+export const ApproveResponseSchema = Type.Object({
+  ...TriggerResponseSchema.properties,
+  excluded: Type.Integer({ description: 'Records the approval leaves as they are.' }),
 });
 
 export const ConnectionTestSchema = Type.Object({

@@ -29,6 +29,11 @@ export interface CanonicalSpec {
   identity?: string[];
 }
 
+/** The API's name of a canonical column: the Drizzle property, camelCase of the SQL name. */
+export function apiField(column: string): string {
+  return column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
 const txt = (field: string) => `(r.data->>'${field}')`;
 const list = (field: string) =>
   `ARRAY(SELECT jsonb_array_elements_text(coalesce(r.data->'${field}', '[]'::jsonb)))`;

@@ -1,10 +1,11 @@
 import type { SqlSession } from '../../db/client.js';
 import type { EntityStats, EntityType } from '../../domain/entity.js';
-import type { ChangeKind } from '../../db/schema/index.js';
 import { STAGING } from '../stage/staging-columns.js';
 import { refreshStatistics } from './analyze.js';
-import { CANONICAL } from './canonical-columns.js';
+import { apiField, CANONICAL } from './canonical-columns.js';
 import { recordEnrollmentPeriods } from './enrollment-periods.js';
+import { leaveOutExcluded, notExcluded } from './exclusions.js';
+import { listChanges, noteListedChanges, type LoadedChange } from './review-changes.js';
 
 export interface LoadContext {
   runId: string;
@@ -14,14 +15,6 @@ export interface LoadContext {
 
 /** What may go: everything a complete snapshot lacks, only tombstones, or nothing (incomplete pull). */
 export type DeactivationScope = 'snapshot' | 'tombstones' | 'none';
-
-export interface LoadedChange {
-  entity: EntityType;
-  kind: ChangeKind;
-  entityId: string;
-  externalId: string;
-  label: string | null;
-}
 
 export interface EntityLoadResult {
   stats: Omit<EntityStats, 'errors'>;
@@ -53,9 +46,11 @@ export async function loadEntity(
     recordEvents: boolean;
     /** Consecutive complete snapshots a record may be missing from before it goes (1: the first). */
     graceRuns: number;
+    /** The run has records an approval excluded: leave them, and what needs them, as they are. */
+    excluding: boolean;
   },
 ): Promise<EntityLoadResult> {
-  const { scope, changeCap, recordEvents, graceRuns } = options;
+  const { scope, changeCap, recordEvents, graceRuns, excluding } = options;
   const staging = STAGING[entity].table;
   const spec = CANONICAL[entity];
   const rows = `load_${entity}`;
@@ -107,8 +102,10 @@ export async function loadEntity(
      WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid`,
     p,
   );
+  if (excluding) await leaveOutExcluded(tx, ctx, entity);
   await refreshStatistics(tx, [rows]);
   // Which fields an update changes can only be seen before it is written.
+  await noteListedChanges(tx, ctx, entity, changeCap);
   if (recordEvents) await noteChangedFields(tx, ctx, entity);
 
   // Updates go before inserts: the statistics refreshed above describe the tables as they were,
@@ -162,7 +159,7 @@ export async function loadEntity(
   }
   if (entity === 'users') await syncRelationships(tx, ctx);
 
-  const removed = await deactivate(tx, ctx, entity, scope, graceRuns);
+  const removed = await deactivate(tx, ctx, entity, scope, graceRuns, excluding);
   if (recordEvents) {
     if (entity === 'enrollments') await recordEnrollmentPeriods(tx, ctx);
     await writeChangeEvents(tx, ctx, entity);
@@ -219,11 +216,6 @@ async function resolveParents(
      FROM moved WHERE e.entity_id = moved.id`,
     [ctx.runId, ctx.tenantId, ctx.providerId],
   );
-}
-
-/** The API's name of a canonical column: the Drizzle property, camelCase of the SQL name. */
-export function apiField(column: string): string {
-  return column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 /**
@@ -315,6 +307,7 @@ async function deactivate(
   entity: EntityType,
   scope: DeactivationScope,
   graceRuns: number,
+  excluding: boolean,
 ): Promise<{ removing: number; deactivated: number; inGrace: number }> {
   const staging = STAGING[entity].table;
   const table = CANONICAL[entity].table;
@@ -350,7 +343,7 @@ async function deactivate(
                  ${lacking}SELECT s.external_id, true AS tombstoned FROM ${staging} s WHERE s.run_id = $1 AND s.status = 'tobedeleted'
                ) m GROUP BY external_id) x
          WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
-           AND l.external_id = x.external_id
+           AND l.external_id = x.external_id ${excluding ? `AND ${notExcluded(entity, 'l.external_id')}` : ''}
          RETURNING l.entity_id, l.external_id, l.active
        )
        INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g WHERE NOT active`,
@@ -397,51 +390,5 @@ async function deactivate(
     removing: counts?.removing ?? 0,
     deactivated: counts?.deactivated ?? 0,
     inGrace: counts?.in_grace ?? 0,
-  };
-}
-
-async function listChanges(
-  tx: SqlSession,
-  ctx: LoadContext,
-  entity: EntityType,
-  cap: number,
-): Promise<{ list: LoadedChange[]; truncated: boolean }> {
-  const spec = CANONICAL[entity];
-  // The first cap + 1 of each kind by external id: a bounded top-N per kind, never a sort of all.
-  const firstOf = (kind: ChangeKind, from: string, id: string, where: string) =>
-    `(SELECT '${kind}'::text AS kind, ${id} AS entity_id, external_id FROM ${from}
-      ${where} ORDER BY external_id LIMIT $2 + 1)`;
-  const rows = await tx.query<{
-    kind: ChangeKind;
-    entity_id: string;
-    external_id: string;
-    n: number;
-    label: string | null;
-  }>(
-    `WITH firsts AS (
-       ${(['created', 'updated', 'reactivated'] as const)
-         .map((kind) => firstOf(kind, `load_${entity}`, 'target_id', `WHERE kind = '${kind}'`))
-         .join('\n       UNION ALL ')}
-       UNION ALL ${firstOf('deactivated', `deactivated_${entity}`, 'id', '')}
-     ), numbered AS (
-       SELECT *, row_number() OVER (PARTITION BY kind ORDER BY external_id) AS n FROM firsts
-     )
-     SELECT x.kind, x.entity_id, x.external_id, x.n::int AS n, ${spec.label} AS label
-     FROM numbered x LEFT JOIN ${spec.table} c ON c.tenant_id = $1 AND c.id = x.entity_id
-     ORDER BY x.kind, x.n`,
-    [ctx.tenantId, cap],
-  );
-  const truncated = rows.some((r) => r.n > cap);
-  return {
-    list: rows
-      .filter((r) => r.n <= cap)
-      .map((r) => ({
-        entity,
-        kind: r.kind,
-        entityId: r.entity_id,
-        externalId: r.external_id,
-        label: r.label,
-      })),
-    truncated,
   };
 }

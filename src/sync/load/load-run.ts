@@ -1,7 +1,8 @@
 import type { Database, Transaction } from '../../db/client.js';
 import { sqlSessionOf } from '../../db/sql-session.js';
 import { ENTITY_TYPES, type EntityStats, type EntityType } from '../../domain/entity.js';
-import { loadEntity, type DeactivationScope, type LoadContext, type LoadedChange } from './load-entity.js';
+import { loadEntity, type DeactivationScope, type LoadContext } from './load-entity.js';
+import type { LoadedChange } from './review-changes.js';
 
 export type LoadScopes = Partial<Record<EntityType, DeactivationScope>>;
 
@@ -70,6 +71,11 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
           `sis-sync:change-feed:${options.ctx.tenantId}`,
         ]);
       }
+      // Only an approval excludes records; a run without exclusions pays nothing for them.
+      const [{ excluding } = { excluding: false }] = await tx.query<{ excluding: boolean }>(
+        'SELECT EXISTS (SELECT 1 FROM sis_sync_run_exclusions WHERE run_id = $1) AS excluding',
+        [options.ctx.runId],
+      );
       const outcome: LoadOutcome = {
         stats: {},
         held: [],
@@ -89,6 +95,9 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
           changeCap: options.changeCap,
           recordEvents,
           graceRuns: options.deactivationGraceRuns,
+
+          excluding,
+
         });
         outcome.loadMs[entity] = Math.round(performance.now() - started);
         outcome.stats[entity] = result.stats;

@@ -1,16 +1,20 @@
 import type { ApiClient } from './client';
 import type {
-  ChangeKind,
+  ApproveResponse,
   ConnectionTest,
   CreateProviderBody,
   DevToken,
   DevTokenBody,
   EntityType,
   GraceList,
+
+  ExcludedRecord,
+
   Me,
   Provider,
   ProviderList,
   ProviderTypeList,
+  RunChangeFilter,
   RunChangeList,
   RunDetail,
   RunErrorFilter,
@@ -76,9 +80,11 @@ export function createEndpoints(client: ApiClient) {
       }),
     runErrorsCsv: (runId: string, filter: RunErrorFilter) =>
       client.download(`/runs/${enc(runId)}/errors.csv`, { ...filter }),
-    runChanges: (runId: string, page: Page, filter: { entity?: EntityType; kind?: ChangeKind }) =>
+    runChanges: (runId: string, page: Page, filter: RunChangeFilter) =>
       client.get<RunChangeList>(`/runs/${enc(runId)}/changes`, { ...page, ...filter }),
-    approveRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/approve`),
+    /** Applies a held run, but for the records excluded: those stay as they are. */
+    approveRun: (runId: string, exclude: ExcludedRecord[] = []) =>
+      client.post<ApproveResponse>(`/runs/${enc(runId)}/approve`, { exclude }),
     discardRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/discard`),
   };
 }

@@ -1,5 +1,5 @@
 import type { Page } from './endpoints';
-import type { ChangeKind, EntityType, RunErrorFilter } from './types';
+import type { RunChangeFilter, RunErrorFilter } from './types';
 
 /**
  * Every cache key in one place. Keys nest so that one invalidation reaches what depends on it:
@@ -20,7 +20,7 @@ export const queryKeys = {
   run: (runId: string) => ['runs', runId] as const,
   runDetail: (runId: string, page: Page, filter: RunErrorFilter) =>
     ['runs', runId, 'detail', page, filter] as const,
-  runChanges: (runId: string, page: Page, filter: { entity?: EntityType; kind?: ChangeKind }) =>
+  runChanges: (runId: string, page: Page, filter: RunChangeFilter) =>
     ['runs', runId, 'changes', page, filter] as const,
   schedulePreview: (schedule: string, timezone: string) => ['schedule-preview', schedule, timezone] as const,
 };

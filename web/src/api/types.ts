@@ -16,13 +16,17 @@ import type {
   UpdateProviderBody,
 } from '../../../src/api/contracts/providers';
 import type {
+  ApproveBody,
+  ApproveResponseSchema,
   ConnectionTestSchema,
   DiagnosisFinding,
   EntityStatsSchema,
   GraceList,
   GraceRecord,
   Run,
+  FieldChange,
   RunChange,
+  RunChangeFilter,
   RunChangeListSchema,
   RunDetailSchema,
   RunError,
@@ -35,6 +39,7 @@ import type { SchedulePreview } from '../../../src/api/contracts/schedules';
 import type { DevToken, DevTokenBody, Me, SignInOptions } from '../../../src/api/contracts/session';
 
 export type {
+  ApproveBody,
   CreateProviderBody,
   GraceList,
   GraceRecord,
@@ -47,7 +52,9 @@ export type {
   Provider,
   ProviderTypeInfo,
   Run,
+  FieldChange,
   RunChange,
+  RunChangeFilter,
   RunError,
   SignInOptions,
   RunErrorFilter,
@@ -64,6 +71,9 @@ export type EntityStats = Static<typeof EntityStatsSchema>;
 export type RunDetail = Static<typeof RunDetailSchema>;
 export type RunList = Static<typeof RunListSchema>;
 export type RunChangeList = Static<typeof RunChangeListSchema>;
+export type ApproveResponse = Static<typeof ApproveResponseSchema>;
+/** A record of a run, as a reviewer excludes it from an approval. */
+export type ExcludedRecord = NonNullable<ApproveBody['exclude']>[number];
 export type SyncStatus = Static<typeof SyncStatusSchema>;
 export type TriggerResponse = Static<typeof TriggerResponseSchema>;
 

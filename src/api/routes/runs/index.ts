@@ -1,10 +1,11 @@
 import Type from 'typebox';
 
-import { ENTITY_TYPES } from '../../../domain/entity.js';
-import { REVIEW_CHANGE_KINDS } from '../../../db/schema/index.js';
 import type { RunService } from '../../../sync/run-service.js';
 import { errorResponses } from '../../contracts/errors.js';
 import {
+  ApproveBodySchema,
+  ApproveResponseSchema,
+  runChangeFilterFields,
   RunChangeListSchema,
   RunDetailSchema,
   RunParamsSchema,
@@ -12,7 +13,13 @@ import {
   TriggerResponseSchema,
 } from '../../contracts/runs.js';
 import type { ApiInstance } from '../../types.js';
-import { toRunChangeResponse, toRunErrorResponse, toRunResponse } from './run-response.js';
+import { excludedCount } from '../../../repositories/runs-repository.js';
+import {
+  toRunChangeCountResponse,
+  toRunChangeResponse,
+  toRunErrorResponse,
+  toRunResponse,
+} from './run-response.js';
 
 const security = [{ bearerAuth: [] }];
 
@@ -56,12 +63,12 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
     {
       schema: {
         tags: ['sync'],
-        summary: 'The records a run changed, or for a held or dry run would change',
+        summary:
+          'The records a run changed, or for a held or dry run would change, with the fields each sets (old and new)',
         security,
         params: RunParamsSchema,
         querystring: Type.Object({
-          entity: Type.Optional(Type.Enum(ENTITY_TYPES)),
-          kind: Type.Optional(Type.Enum(REVIEW_CHANGE_KINDS)),
+          ...runChangeFilterFields,
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
         }),
@@ -69,14 +76,22 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
       },
     },
     async (request) => {
-      const { entity, kind } = request.query;
+      const { entity, kind, field, q } = request.query;
       const page = { limit: request.query.limit ?? 100, offset: request.query.offset ?? 0 };
       const result = await runs.listChanges({ principal: request.principal }, request.params.runId, {
         entity,
         kind,
+        field,
+        q,
         ...page,
       });
-      return { changes: result.changes.map(toRunChangeResponse), total: result.total, ...page };
+      return {
+        changes: result.changes.map(toRunChangeResponse),
+        total: result.total,
+        ...page,
+        counts: result.counts.map(toRunChangeCountResponse),
+        fields: result.fields,
+      };
     },
   );
 
@@ -85,18 +100,29 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
     {
       schema: {
         tags: ['sync'],
-        summary: 'Apply a held run exactly as staged',
+        summary:
+          'Apply a held run as staged, but for the listed changes excluded: those records stay as they are',
         security,
         params: RunParamsSchema,
-        response: { 202: TriggerResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        body: ApproveBodySchema,
+        response: { 202: ApproveResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+      // The body is optional: a request without one approves everything.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
       },
     },
     async (request, reply) => {
+      const exclude = request.body.exclude ?? [];
       const run = await runs.approve(
         { principal: request.principal, requestId: request.id },
         request.params.runId,
+        { exclude },
       );
-      return reply.status(202).send({ runId: run.id, status: run.status, dryRun: run.dryRun });
+      return reply
+        .status(202)
+        .send({ runId: run.id, status: run.status, dryRun: run.dryRun, excluded: excludedCount(run) });
     },
   );
 

@@ -1,6 +1,12 @@
-import { ENTITY_TYPES } from '../../../domain/entity.js';
-import type { RunChangeRow, RunErrorRow, RunRow } from '../../../repositories/runs-repository.js';
-import type { Run, RunChange, RunError } from '../../contracts/runs.js';
+import { ENTITY_TYPES, type EntityType } from '../../../domain/entity.js';
+import type { RunChangeCount } from '../../../repositories/run-review-repository.js';
+import {
+  excludedCount,
+  type RunChangeRow,
+  type RunErrorRow,
+  type RunRow,
+} from '../../../repositories/runs-repository.js';
+import type { Run, RunChange, RunChangeList, RunError } from '../../contracts/runs.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -19,6 +25,9 @@ export function toRunResponse(run: RunRow): Run {
     incompleteEntities: run.incompleteEntities,
     heldReason: publicHeldReason(run.heldReason),
     diagnosis: run.diagnosis,
+
+    excluded: excludedCount(run),
+
     reviewedBy: run.reviewedBy,
     reviewedAt: iso(run.reviewedAt),
     errorCode: run.errorCode,
@@ -33,10 +42,10 @@ export function toRunResponse(run: RunRow): Run {
   };
 }
 
-/** The held reason without the internal load plan. */
+/** The held reason without the internal load plan, and without the count `excluded` shows. */
 function publicHeldReason(reason: Record<string, unknown> | null): Record<string, unknown> | null {
   if (reason === null) return null;
-  const { plan: _plan, ...rest } = reason;
+  const { plan: _plan, excluded: _excluded, ...rest } = reason;
   return rest;
 }
 
@@ -55,16 +64,26 @@ export function toRunErrorResponse(error: RunErrorRow): RunError {
   };
 }
 
+/** The column is text; the engine only writes entity types, so anything else is a bug. */
+function entityOf(value: string, what: string): EntityType {
+  const entity = ENTITY_TYPES.find((e) => e === value);
+  if (entity === undefined) throw new Error(`${what} names no entity type`);
+  return entity;
+}
+
 export function toRunChangeResponse(change: RunChangeRow): RunChange {
-  // The column is text; the engine only writes entity types, so anything else is a bug.
-  const entity = ENTITY_TYPES.find((e) => e === change.entity);
-  if (entity === undefined) throw new Error(`run change ${change.id} names no entity type`);
   return {
     id: change.id,
-    entity,
+    entity: entityOf(change.entity, `run change ${change.id}`),
     kind: change.kind,
     entityId: change.entityId,
     externalId: change.externalId,
     label: change.label,
+    fields: change.fields ?? {},
+    matchedBy: change.matchedBy,
   };
+}
+
+export function toRunChangeCountResponse(count: RunChangeCount): RunChangeList['counts'][number] {
+  return { entity: entityOf(count.entity, 'a change count'), kind: count.kind, n: count.n };
 }

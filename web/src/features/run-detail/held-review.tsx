@@ -3,11 +3,11 @@ import { useState } from 'react';
 
 import { useApi } from '../../api/api-context';
 import { queryKeys } from '../../api/query-keys';
-import type { Run } from '../../api/types';
+import type { ExcludedRecord, Run } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { formatCount, formatPercent } from '../../lib/format';
 import { entityLabel } from '../../lib/vocabulary';
-import { ChangesList } from './changes-list';
+import { ChangesList, type ExclusionPicker } from './changes-list';
 
 export interface HeldEntity {
   entity: string;
@@ -70,6 +70,23 @@ export function HeldReasonTable({ entities, caption }: { entities: HeldEntity[];
 
 type Decision = 'approve' | 'discard';
 
+const keyOf = (record: ExcludedRecord) => `${record.entity}/${record.externalId}`;
+
+/** The records a reviewer leaves out of the approval, across pages and filters. */
+function useExclusions(): ExclusionPicker & { records: ExcludedRecord[] } {
+  const [excluded, setExcluded] = useState<ReadonlyMap<string, ExcludedRecord>>(new Map());
+  return {
+    records: [...excluded.values()],
+    isExcluded: (record) => excluded.has(keyOf(record)),
+    toggle: (record) =>
+      setExcluded((current) => {
+        const next = new Map(current);
+        if (!next.delete(keyOf(record))) next.set(keyOf(record), record);
+        return next;
+      }),
+  };
+}
+
 /**
  * A held run's review: why it was held, what it would change, and the decision. Approving
  * applies exactly what was staged and previewed; discarding leaves the roster as it was.
@@ -78,9 +95,15 @@ export function HeldReview({ run }: { run: Run }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState<Decision | null>(null);
+  const exclusions = useExclusions();
+  const excludedCount = exclusions.records.length;
+  const approveLabel =
+    excludedCount === 0
+      ? 'Approve and apply'
+      : `Approve without ${formatCount(excludedCount)} ${excludedCount === 1 ? 'record' : 'records'}`;
   const decide = useMutation({
     mutationFn: (decision: Decision) =>
-      decision === 'approve' ? api.approveRun(run.id) : api.discardRun(run.id),
+      decision === 'approve' ? api.approveRun(run.id, exclusions.records) : api.discardRun(run.id),
     onSuccess: () => {
       setConfirming(null);
       void queryClient.invalidateQueries({ queryKey: queryKeys.run(run.id) });
@@ -103,10 +126,14 @@ export function HeldReview({ run }: { run: Run }) {
         />
       )}
       <h3>Records the run would change</h3>
-      <ChangesList runId={run.id} initialKind="deactivated" />
+      <p className="field__hint">
+        Tick a record to leave it out: the approved run does not create, change or deactivate it, and the next
+        sync proposes it again.
+      </p>
+      <ChangesList runId={run.id} initialKind="deactivated" picker={exclusions} />
       <div className="button-row review-actions">
         <button type="button" className="button button--primary" onClick={() => setConfirming('approve')}>
-          Approve and apply
+          {approveLabel}
         </button>
         <button
           type="button"
@@ -119,7 +146,7 @@ export function HeldReview({ run }: { run: Run }) {
       {confirming === 'approve' ? (
         <ConfirmDialog
           title="Approve this run?"
-          confirmLabel="Approve and apply"
+          confirmLabel={approveLabel}
           pending={decide.isPending}
           error={decide.error}
           onConfirm={() => decide.mutate('approve')}
@@ -128,10 +155,19 @@ export function HeldReview({ run }: { run: Run }) {
             decide.reset();
           }}
         >
-          <p>
-            The run is applied exactly as it was staged and previewed, including every deactivation listed.
-            This cannot be undone from here.
-          </p>
+          {excludedCount === 0 ? (
+            <p>
+              The run is applied exactly as it was staged and previewed, including every deactivation listed.
+              This cannot be undone from here.
+            </p>
+          ) : (
+            <p>
+              The run is applied as it was staged and previewed, except for the {formatCount(excludedCount)}{' '}
+              excluded{' '}
+              {excludedCount === 1 ? 'record, which stays as it is' : 'records, which stay as they are'} (and
+              so do records that need an excluded new one). This cannot be undone from here.
+            </p>
+          )}
         </ConfirmDialog>
       ) : null}
       {confirming === 'discard' ? (
