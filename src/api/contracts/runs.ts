@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 
-import { ENTITY_TYPES } from '../../domain/entity.js';
+import { ENTITY_TYPES, MATCH_RULES } from '../../domain/entity.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
 import { REVIEW_CHANGE_KINDS, RUN_TRIGGERS } from '../../db/schema/index.js';
 import { nullable } from './nullable.js';
@@ -36,7 +36,11 @@ export const RunSchema = Type.Object(
     incompleteEntities: Type.Array(Type.String(), {
       description: 'Entities whose pull was incomplete: nothing of theirs was deactivated.',
     }),
-    heldReason: nullable(json('For a held run: the entities whose removals crossed the threshold.')),
+    heldReason: nullable(
+      json(
+        "For a held run: the entities whose removals crossed the threshold (`entities`) and, for a provider's first run into a roster other providers feed, the proposed re-links (`relinks`: per entity, records matched by each rule and records created).",
+      ),
+    ),
     reviewedBy: nullable(Type.String()),
     reviewedAt: nullable(dateTime),
     errorCode: nullable(Type.String()),
@@ -107,6 +111,12 @@ export const RunChangeSchema = Type.Object({
   entityId: nullable(Type.String({ format: 'uuid' })),
   externalId: Type.String(),
   label: nullable(Type.String()),
+  matchedBy: nullable(
+    Type.Enum(MATCH_RULES, {
+      description:
+        "For a record tied to an existing canonical record (another provider's): the rule that tied it.",
+    }),
+  ),
 });
 export type RunChange = Static<typeof RunChangeSchema>;
 export const RunChangeListSchema = Type.Object({ changes: Type.Array(RunChangeSchema), ...page });

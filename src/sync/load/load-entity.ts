@@ -1,9 +1,10 @@
 import type { SqlSession } from '../../db/client.js';
 import type { EntityStats, EntityType } from '../../domain/entity.js';
-import type { ChangeKind } from '../../db/schema/index.js';
+import type { ChangeKind, ReviewChangeKind } from '../../db/schema/index.js';
 import { STAGING } from '../stage/staging-columns.js';
 import { refreshStatistics } from './analyze.js';
 import { CANONICAL } from './canonical-columns.js';
+import { noteRelinks, takeRelinks, type RelinkCounts } from './relinks.js';
 
 export interface LoadContext {
   runId: string;
@@ -16,10 +17,12 @@ export type DeactivationScope = 'snapshot' | 'tombstones' | 'none';
 
 export interface LoadedChange {
   entity: EntityType;
-  kind: ChangeKind;
+  kind: ReviewChangeKind;
   entityId: string;
   externalId: string;
   label: string | null;
+  /** For a record tied to an existing canonical record: the rule that tied it. */
+  matchedBy?: string;
 }
 
 export interface EntityLoadResult {
@@ -31,6 +34,8 @@ export interface EntityLoadResult {
   changes: LoadedChange[];
   /** Changes beyond the cap were counted but not listed. */
   changesTruncated: boolean;
+  /** Records tied to existing canonical records, per matching rule. */
+  relinks: RelinkCounts;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function loadEntity(
   const linkOf = (alias: string, target: EntityType, idExpr: string) =>
     `LEFT JOIN sis_external_links ${alias} ON ${alias}.tenant_id = $2 AND ${alias}.provider_id = $3
        AND ${alias}.entity_type = '${target}' AND ${alias}.external_id = ${idExpr} AND ${alias}.active`;
-  const matched = entity === 'users' ? 'r.matched_user_id' : 'NULL::uuid';
+  const matched = entity === 'users' ? 'r.matched_user_id' : 'r.matched_id';
   const columnNames = Object.keys(spec.columns);
   // The column values are worked out (JSON read, references looked up) only for rows that change:
   // on a re-sync most rows are unchanged, and their values are never written.
@@ -79,7 +84,7 @@ export async function loadEntity(
     `CREATE TEMP TABLE ${rows} ON COMMIT DROP AS
      SELECT r.external_id, r.content_hash,
             l.entity_id AS link_id,
-            ${entity === 'users' ? 'r.matched_by' : 'NULL::text'} AS matched_by,
+            r.matched_by,
             coalesce(l.entity_id, ${matched}, sis_uuid_v7()) AS target_id,
             ${kind} AS kind,
             ${columnNames.map((name) => `CASE WHEN ${kind} <> 'unchanged' THEN ${spec.columns[name]} END AS ${name}`).join(',\n            ')}
@@ -92,6 +97,7 @@ export async function loadEntity(
     p,
   );
   await refreshStatistics(tx, [rows]);
+  await noteRelinks(tx, ctx.tenantId, entity);
   // Which fields an update changes can only be seen before it is written.
   if (recordEvents) await noteChangedFields(tx, ctx, entity);
 
@@ -143,7 +149,8 @@ export async function loadEntity(
     `SELECT kind, count(*)::int AS n FROM ${rows} GROUP BY kind`,
   );
   const count = (kind: string) => counts.find((c) => c.kind === kind)?.n ?? 0;
-  const changes = await listChanges(tx, ctx, entity, changeCap);
+  const listed = await listChanges(tx, ctx, entity, changeCap);
+  const { changes, relinks } = await takeRelinks(tx, entity, listed.list);
   await tx.query(`DROP TABLE ${rows}`);
   await tx.query(`DROP TABLE gone_${entity}`);
   await tx.query(`DROP TABLE deactivated_${entity}`);
@@ -158,8 +165,9 @@ export async function loadEntity(
     },
     activeBefore,
     removing: removed.removing,
-    changes: changes.list,
-    changesTruncated: changes.truncated,
+    changes,
+    changesTruncated: listed.truncated,
+    relinks,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Database, Transaction } from '../../db/client.js';
 import { sqlSessionOf } from '../../db/sql-session.js';
 import { ENTITY_TYPES, type EntityStats, type EntityType } from '../../domain/entity.js';
 import { loadEntity, type DeactivationScope, type LoadContext, type LoadedChange } from './load-entity.js';
+import type { RelinkCounts } from './relinks.js';
 
 export type LoadScopes = Partial<Record<EntityType, DeactivationScope>>;
 
@@ -22,6 +23,8 @@ export interface LoadOutcome {
   applied: boolean;
   /** Milliseconds each entity's load took. */
   loadMs: Partial<Record<EntityType, number>>;
+  /** Records tied to existing canonical records, per entity and matching rule. */
+  relinks: Partial<Record<EntityType, RelinkCounts>>;
 }
 
 export interface LoadOptions {
@@ -30,6 +33,8 @@ export interface LoadOptions {
   scopes: LoadScopes;
   /** Hold instead of applying when a larger share of an entity would go; null: never hold. */
   maxDeactivationRatio: number | null;
+  /** Hold whatever the load would do (a provider's first run into a roster other providers feed). */
+  holdForReview: boolean;
   /** `preview`: compute everything, apply nothing (dry runs). */
   mode: 'apply' | 'preview';
   changeCap: number;
@@ -73,6 +78,7 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
         truncated: [],
         applied: false,
         loadMs: {},
+        relinks: {},
       };
       for (const entity of ENTITY_TYPES) {
         const scope = options.scopes[entity];
@@ -87,6 +93,7 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
         outcome.loadMs[entity] = Math.round(performance.now() - started);
         outcome.stats[entity] = result.stats;
         outcome.changes.push(...result.changes);
+        outcome.relinks[entity] = result.relinks;
         if (result.changesTruncated) outcome.truncated.push(entity);
         const ratio = result.activeBefore === 0 ? 0 : result.removing / result.activeBefore;
         if (options.maxDeactivationRatio !== null && ratio > options.maxDeactivationRatio) {
@@ -99,7 +106,9 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
           });
         }
       }
-      if (options.mode === 'preview' || outcome.held.length > 0) throw new Rollback(outcome);
+      if (options.mode === 'preview' || outcome.held.length > 0 || options.holdForReview) {
+        throw new Rollback(outcome);
+      }
       await options.throwIfCancelled(drizzleTx);
       outcome.applied = true;
       await options.onApplied(drizzleTx, outcome);

@@ -1,4 +1,4 @@
-import { ENTITY_TYPES } from '../../../domain/entity.js';
+import { ENTITY_TYPES, MATCH_RULES } from '../../../domain/entity.js';
 import type { RunChangeRow, RunErrorRow, RunRow } from '../../../repositories/runs-repository.js';
 import type { Run, RunChange, RunError } from '../../contracts/runs.js';
 
@@ -65,5 +65,6 @@ export function toRunChangeResponse(change: RunChangeRow): RunChange {
     entityId: change.entityId,
     externalId: change.externalId,
     label: change.label,
+    matchedBy: MATCH_RULES.find((r) => r === change.matchedBy) ?? null,
   };
 }
