@@ -9,7 +9,13 @@ import { ErrorNotice, Loading } from '../../components/notices';
 import { Pager } from '../../components/pager';
 import { Badge } from '../../components/status-badge';
 import { formatCount } from '../../lib/format';
-import { CHANGE_KIND_LABELS, CHANGE_KINDS, ENTITY_TYPES, entityLabel } from '../../lib/vocabulary';
+import {
+  CHANGE_KIND_LABELS,
+  CHANGE_KINDS,
+  ENTITY_TYPES,
+  MATCH_RULE_LABELS,
+  entityLabel,
+} from '../../lib/vocabulary';
 
 const PAGE_SIZE = 25;
 const KIND_TONES = {
@@ -108,6 +114,9 @@ export function ChangesList({ runId, initialKind }: { runId: string; initialKind
                   <tr key={change.id}>
                     <td>
                       <Badge tone={KIND_TONES[change.kind]}>{CHANGE_KIND_LABELS[change.kind]}</Badge>
+                      {change.matchedBy === null ? null : (
+                        <span className="muted"> by {MATCH_RULE_LABELS[change.matchedBy]}</span>
+                      )}
                     </td>
                     <td>{entityLabel(change.entity)}</td>
                     <td>{change.label ?? <span className="muted">—</span>}</td>

@@ -12,6 +12,7 @@ import { useDocumentTitle } from '../../lib/use-document-title';
 import { ACTIVE_STATUSES, TRIGGER_LABELS } from '../../lib/vocabulary';
 import { ChangesList } from './changes-list';
 import { HeldReview } from './held-review';
+import { RelinkSummary } from './relink-summary';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
 import { RunStatsTable } from './run-stats-table';
@@ -84,6 +85,7 @@ function RunDetail({ run }: { run: Run }) {
         </div>
       </section>
 
+      <RelinkSummary run={run} />
       {run.status === 'HELD' ? <HeldReview run={run} /> : null}
 
       {hasStats || (!active && run.status !== 'SKIPPED') ? (
