@@ -14,8 +14,9 @@ export interface RelinkEntity {
  */
 export function relinksOf(run: Run): { message: string; entities: RelinkEntity[] } | null {
   const relinks = run.heldReason?.relinks as { message?: unknown; entities?: unknown } | undefined;
-  if (relinks === undefined || typeof relinks.message !== 'string' || !Array.isArray(relinks.entities))
+  if (relinks === undefined || typeof relinks.message !== 'string' || !Array.isArray(relinks.entities)) {
     return null;
+  }
   const entities = relinks.entities.filter(
     (e): e is RelinkEntity =>
       typeof e === 'object' &&
