@@ -52,8 +52,9 @@ export async function syncNow(
  */
 export async function approveRelinkReview(t: TestApp, run: RunRow): Promise<RunRow> {
   const reason = run.heldReason as { entities?: unknown[]; relinks?: unknown } | null;
-  if (run.status !== 'HELD' || reason?.relinks === undefined || (reason.entities ?? []).length > 0)
+  if (run.status !== 'HELD' || reason?.relinks === undefined || (reason.entities ?? []).length > 0) {
     return run;
+  }
   await t.deps.runs.approve({ principal: platformAdmin }, run.id);
   await t.idle();
   return (await findRun(t.handle.db, run.id))!;
