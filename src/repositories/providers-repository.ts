@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 
 import type { Executor, Transaction } from '../db/client.js';
 import { sisProviders } from '../db/schema/index.js';
@@ -77,6 +77,31 @@ export async function markProviderDeleted(db: Executor, id: string, actor: strin
     .where(and(eq(sisProviders.id, id), live))
     .returning({ id: sisProviders.id });
   return rows.length > 0;
+}
+
+/**
+ * When a provider is deleted: its links to records another provider also links stop standing for
+ * them, so that those records go when that provider drops them (a district that moved hubs is not
+ * kept alive by the hub it left). Nothing is deactivated here; records it alone links keep its
+ * links, and stay as they are.
+ */
+export async function releaseSharedLinks(
+  tx: Transaction,
+  tenantId: string,
+  providerId: string,
+): Promise<number> {
+  const released = await tx.execute<{ n: number }>(
+    sql`WITH released AS (
+          UPDATE sis_external_links l SET active = false, removed_at = now(), updated_at = now()
+        WHERE l.tenant_id = ${tenantId} AND l.provider_id = ${providerId} AND l.active
+          AND EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = l.tenant_id
+                      AND o.entity_type = l.entity_type AND o.entity_id = l.entity_id
+                      AND o.provider_id <> l.provider_id AND o.active)
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM released`,
+  );
+  return (released as { rows: { n: number }[] }).rows[0]?.n ?? 0;
 }
 
 /** Where the provider's schedule stands in the queue; not an edit of the provider (updatedAt stays). */

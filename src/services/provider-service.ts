@@ -43,6 +43,7 @@ import {
   listTenantProviders,
   lockProvider,
   markProviderDeleted,
+  releaseSharedLinks,
   updateProvider,
   type ProviderChanges,
   type ProviderRow,
@@ -457,13 +458,14 @@ export function createProviderService(deps: ProviderServiceDeps) {
           );
         }
         await markProviderDeleted(tx, id, ctx.principal.subject);
+        const releasedLinks = await releaseSharedLinks(tx, current.tenantId, id);
         await recordAudit(tx, {
           tenantId: current.tenantId,
           actor: ctx.principal,
           action: 'provider.delete',
           targetType: 'provider',
           targetId: id,
-          details: { name: current.name, providerType: current.providerType },
+          details: { name: current.name, providerType: current.providerType, releasedLinks },
           requestId: ctx.requestId,
         });
         // The row as it stood before the delete: its id and schedule job are what the keeper needs.

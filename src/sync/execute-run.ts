@@ -29,6 +29,7 @@ import {
 import { diagnoseRun, fileFactsOf } from './diagnose/diagnose-run.js';
 import { loadRun, type LoadOutcome, type LoadScopes } from './load/load-run.js';
 import { prepareRun } from './load/prepare.js';
+import { relinkReview } from './load/relinks.js';
 import { REFERENCES } from './load/references.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
 import { stopwatch, withLoadTimes, type RunTimings } from './run-timings.js';
@@ -173,6 +174,7 @@ async function syncRun(deps: SyncEngineDeps, started: RunRow): Promise<RunRow | 
     };
     return await load(deps, started, plan, {
       maxDeactivationRatio: provider.row.maxDeactivationRatio,
+      firstIntoSharedRoster: await isFirstIntoSharedRoster(deps, run),
       preview: run.dryRun,
       cancellation,
       timings,
@@ -194,6 +196,7 @@ async function applyRun(deps: SyncEngineDeps, run: RunRow): Promise<RunRow | und
     const held = (run.progress as { timings?: RunTimings } | null)?.timings;
     return await load(deps, run, plan, {
       maxDeactivationRatio: null,
+      firstIntoSharedRoster: false,
       preview: false,
       cancellation: cancellationCheck(deps, runId),
       timings: held ?? { extractMs: 0, prepareMs: 0, loadMs: 0, entities: {} },
@@ -416,6 +419,21 @@ async function hasRecordsInGrace(deps: SyncEngineDeps, run: RunRow, entity: Enti
 }
 
 /**
+ * A provider's first run (none applied yet) into a roster that other providers already feed (they
+ * link records of the tenant): what it would tie to existing records, or add beside them, is
+ * reviewed before anything is applied.
+ */
+async function isFirstIntoSharedRoster(deps: SyncEngineDeps, run: RunRow): Promise<boolean> {
+  if ((await findLastAppliedRun(deps.handle.db, run.providerId)) !== undefined) return false;
+  const rows = await deps.handle.db.execute<{ shared: boolean }>(
+    sql`SELECT EXISTS (SELECT 1 FROM sis_providers p WHERE p.tenant_id = ${run.tenantId} AND p.id <> ${run.providerId}
+          AND EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = ${run.tenantId} AND l.provider_id = p.id))
+        AS shared`,
+  );
+  return (rows as { rows: { shared: boolean }[] }).rows[0]?.shared === true;
+}
+
+/**
  * A snapshot that arrives empty while this provider holds records of it is far likelier a broken
  * export than a district without students: it is treated as incomplete, so nothing is deactivated.
  */
@@ -463,6 +481,8 @@ async function load(
   plan: HeldPlan,
   options: {
     maxDeactivationRatio: number | null;
+    /** Held for review of the proposed re-links whatever it would do (see isFirstIntoSharedRoster). */
+    firstIntoSharedRoster: boolean;
     preview: boolean;
     cancellation: () => Promise<void>;
     timings: RunTimings;
@@ -498,13 +518,14 @@ async function load(
       externalId: c.externalId,
       label: c.label,
       fields: c.fields,
-      matchedBy: c.matchedBy,
+      matchedBy: c.matchedBy ?? null,
     }));
   const outcome = await loadRun(db, {
     ctx: { runId: run.id, tenantId: run.tenantId, providerId: run.providerId },
     scopes: plan.scopes,
     maxDeactivationRatio: options.maxDeactivationRatio,
     deactivationGraceRuns: plan.graceRuns ?? 1,
+    holdForReview: options.firstIntoSharedRoster,
     mode: options.preview ? 'preview' : 'apply',
     changeCap: deps.changeCap ?? 10_000,
     throwIfCancelled: options.cancellation,
@@ -529,22 +550,26 @@ async function load(
   // Nothing was applied: a dry run, or a held run. Keep what it would have done, for review.
   const timings = timingsOf(outcome);
   await replaceRunChanges(db, run.id, changeRows(outcome));
-  if (outcome.held.length > 0 && !options.preview) {
+  const relinks = options.firstIntoSharedRoster
+    ? { relinks: relinkReview(outcome.relinks, outcome.stats) }
+    : {};
+  const wouldHold = outcome.held.length > 0 || options.firstIntoSharedRoster;
+  if (wouldHold && !options.preview) {
     return transitionRun(db, run.id, 'IN_PROGRESS', 'HELD', {
       stats: statsOf(outcome),
-      heldReason: { entities: outcome.held, plan },
+      heldReason: { entities: outcome.held, ...relinks, plan },
       progress: { phase: 'held', changesTruncated: outcome.truncated, inGrace: outcome.inGrace, timings },
       phase: 'held',
     });
   }
   return transitionRun(db, run.id, 'IN_PROGRESS', status, {
     stats: statsOf(outcome),
-    heldReason: outcome.held.length > 0 ? { entities: outcome.held, plan } : null,
+    heldReason: wouldHold ? { entities: outcome.held, ...relinks, plan } : null,
     progress: {
       phase: 'done',
       changesTruncated: outcome.truncated,
       inGrace: outcome.inGrace,
-      wouldHold: outcome.held.length > 0,
+      wouldHold,
       timings,
     },
     phase: 'done',

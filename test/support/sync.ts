@@ -46,6 +46,20 @@ export async function syncNow(
   return (await findRun(t.handle.db, run.id))!;
 }
 
+/**
+ * A provider's first run into a tenant other providers already feed is held for the review of its
+ * re-links: approves such a hold (and only that), as an admin who checked it would, and waits.
+ */
+export async function approveRelinkReview(t: TestApp, run: RunRow): Promise<RunRow> {
+  const reason = run.heldReason as { entities?: unknown[]; relinks?: unknown } | null;
+  if (run.status !== 'HELD' || reason?.relinks === undefined || (reason.entities ?? []).length > 0) {
+    return run;
+  }
+  await t.deps.runs.approve({ principal: platformAdmin }, run.id);
+  await t.idle();
+  return (await findRun(t.handle.db, run.id))!;
+}
+
 export async function rows<T = Record<string, unknown>>(t: TestApp, query: string): Promise<T[]> {
   const result = await t.handle.db.execute(sql.raw(query));
   return (result as { rows: T[] }).rows;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { driver } from '../support/database.js';
 import { writePackage, type PackageSpec } from '../support/oneroster-package.js';
-import { csvProvider, platformAdmin, rows, syncNow } from '../support/sync.js';
+import { approveRelinkReview, csvProvider, platformAdmin, rows, syncNow } from '../support/sync.js';
 
 /*
  * User matching (design section 3): (1) this provider's link, (2) email, trimmed and
@@ -45,7 +45,8 @@ async function provider(tenantId: string, prefix: string, users: User[], ratio?:
   );
   return {
     id,
-    sync: () => syncNow(t, id),
+    // A second provider's first run is held for its re-links: approved, as these tests look at matching.
+    sync: async () => approveRelinkReview(t, await syncNow(t, id)),
     /** Replaces the package with these users. */
     deliver: (next: User[], modes?: Record<string, string>) =>
       writePackage(usersPackage(prefix, next), { dir, ...(modes === undefined ? {} : { modes }) }),

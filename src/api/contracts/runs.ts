@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 
 import { DIAGNOSIS_CODES, DIAGNOSIS_SEVERITIES } from '../../domain/diagnosis.js';
-import { ENTITY_TYPES } from '../../domain/entity.js';
+import { ENTITY_TYPES, MATCH_RULES } from '../../domain/entity.js';
 import { RUN_STATUSES } from '../../domain/run-status.js';
 import { REVIEW_CHANGE_KINDS, RUN_TRIGGERS } from '../../db/schema/index.js';
 import { nullable } from './nullable.js';
@@ -53,18 +53,20 @@ export const RunSchema = Type.Object(
     incompleteEntities: Type.Array(Type.String(), {
       description: 'Entities whose pull was incomplete: nothing of theirs was deactivated.',
     }),
-    heldReason: nullable(json('For a held run: the entities whose removals crossed the threshold.')),
+    heldReason: nullable(
+      json(
+        "For a held run: the entities whose removals crossed the threshold (`entities`) and, for a provider's first run into a roster other providers feed, the proposed re-links (`relinks`: per entity, records matched by each rule and records created).",
+      ),
+    ),
     diagnosis: nullable(
       Type.Array(DiagnosisFindingSchema, {
         description:
           "Likely causes of a large change, found by comparing the pull with the provider's last applied one before loading it, most severe first; null when there was none to compare with.",
       }),
     ),
-
     excluded: Type.Integer({
       description: 'Records the approval of a held run excluded: the run left them as they were.',
     }),
-
     reviewedBy: nullable(Type.String()),
     reviewedAt: nullable(dateTime),
     errorCode: nullable(Type.String()),
@@ -143,8 +145,9 @@ export const RunChangeSchema = Type.Object({
       'The API fields the change sets, old and new, as the roster API shows them (references as ids, dates as YYYY-MM-DD): for an update or reactivation those that differ, for a deactivation `active`, for a created record its values (old null).',
   }),
   matchedBy: nullable(
-    Type.String({
-      description: 'A record tied to a canonical record that already existed: the rule that tied it.',
+    Type.Enum(MATCH_RULES, {
+      description:
+        "For a record tied to an existing canonical record (another provider's): the rule that tied it.",
     }),
   ),
 });

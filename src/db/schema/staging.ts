@@ -38,6 +38,15 @@ const stagingColumns = () => ({
   createdAt: createdAt(),
 });
 
+/**
+ * Set by matching across providers when a record has no link of this provider yet: the existing
+ * canonical record it joins, and the rule (users keep their own pair, `matched_user_id`).
+ */
+const matchColumns = () => ({
+  matchedId: uuid('matched_id'),
+  matchedBy: text('matched_by'),
+});
+
 const stagingConstraints =
   (name: string) => (t: { runId: AnyPgColumn; externalId: AnyPgColumn; status: AnyPgColumn }) => [
     index(`${name}_run_external_idx`).on(t.runId, t.externalId),
@@ -46,13 +55,13 @@ const stagingConstraints =
 
 export const sisRawSchools = pgTable(
   'sis_raw_schools',
-  { ...stagingColumns(), parentExternalId: text('parent_external_id') },
+  { ...stagingColumns(), ...matchColumns(), parentExternalId: text('parent_external_id') },
   stagingConstraints('sis_raw_schools'),
 );
 
 export const sisRawTerms = pgTable(
   'sis_raw_terms',
-  { ...stagingColumns(), parentExternalId: text('parent_external_id') },
+  { ...stagingColumns(), ...matchColumns(), parentExternalId: text('parent_external_id') },
   stagingConstraints('sis_raw_terms'),
 );
 
@@ -60,6 +69,7 @@ export const sisRawCourses = pgTable(
   'sis_raw_courses',
   {
     ...stagingColumns(),
+    ...matchColumns(),
     schoolExternalId: text('school_external_id'),
     schoolYearExternalId: text('school_year_external_id'),
   },
@@ -70,6 +80,7 @@ export const sisRawClasses = pgTable(
   'sis_raw_classes',
   {
     ...stagingColumns(),
+    ...matchColumns(),
     courseExternalId: text('course_external_id'),
     schoolExternalId: text('school_external_id'),
     termExternalIds: text('term_external_ids')
@@ -107,6 +118,7 @@ export const sisRawEnrollments = pgTable(
   'sis_raw_enrollments',
   {
     ...stagingColumns(),
+    ...matchColumns(),
     classExternalId: text('class_external_id'),
     userExternalId: text('user_external_id'),
     schoolExternalId: text('school_external_id'),

@@ -5,6 +5,7 @@ import { refreshStatistics } from './analyze.js';
 import { apiField, CANONICAL } from './canonical-columns.js';
 import { recordEnrollmentPeriods } from './enrollment-periods.js';
 import { leaveOutExcluded, notExcluded } from './exclusions.js';
+import { noteRelinks, takeRelinks, type RelinkCounts } from './relinks.js';
 import { listChanges, noteListedChanges, type LoadedChange } from './review-changes.js';
 
 export interface LoadContext {
@@ -27,6 +28,8 @@ export interface EntityLoadResult {
   changes: LoadedChange[];
   /** Changes beyond the cap were counted but not listed. */
   changesTruncated: boolean;
+  /** Records tied to existing canonical records, per matching rule. */
+  relinks: RelinkCounts;
 }
 
 /**
@@ -58,7 +61,7 @@ export async function loadEntity(
   const linkOf = (alias: string, target: EntityType, idExpr: string) =>
     `LEFT JOIN sis_external_links ${alias} ON ${alias}.tenant_id = $2 AND ${alias}.provider_id = $3
        AND ${alias}.entity_type = '${target}' AND ${alias}.external_id = ${idExpr} AND ${alias}.active`;
-  const matched = entity === 'users' ? 'r.matched_user_id' : 'NULL::uuid';
+  const matched = entity === 'users' ? 'r.matched_user_id' : 'r.matched_id';
   const columnNames = Object.keys(spec.columns);
   // The column values are worked out (JSON read, references looked up) only for rows that change:
   // on a re-sync most rows are unchanged, and their values are never written.
@@ -89,7 +92,7 @@ export async function loadEntity(
     `CREATE TEMP TABLE ${rows} ON COMMIT DROP AS
      SELECT r.external_id, r.content_hash,
             l.entity_id AS link_id,
-            ${entity === 'users' ? 'r.matched_by' : 'NULL::text'} AS matched_by,
+            r.matched_by,
             CASE WHEN ${moved} THEN sis_uuid_v7() ELSE coalesce(l.entity_id, ${matched}, sis_uuid_v7()) END AS target_id,
             CASE WHEN ${moved} THEN c.id END AS moved_from,
             ${kind} AS kind,
@@ -104,6 +107,7 @@ export async function loadEntity(
   );
   if (excluding) await leaveOutExcluded(tx, ctx, entity);
   await refreshStatistics(tx, [rows]);
+  await noteRelinks(tx, ctx.tenantId, entity);
   // Which fields an update changes can only be seen before it is written.
   await noteListedChanges(tx, ctx, entity, changeCap);
   if (recordEvents) await noteChangedFields(tx, ctx, entity);
@@ -168,7 +172,8 @@ export async function loadEntity(
     `SELECT kind, count(*)::int AS n FROM ${rows} GROUP BY kind`,
   );
   const count = (kind: string) => counts.find((c) => c.kind === kind)?.n ?? 0;
-  const changes = await listChanges(tx, ctx, entity, changeCap);
+  const listed = await listChanges(tx, ctx, entity, changeCap);
+  const { changes, relinks } = await takeRelinks(tx, entity, listed.list);
   await tx.query(`DROP TABLE ${rows}`);
   await tx.query(`DROP TABLE gone_${entity}`);
   await tx.query(`DROP TABLE deactivated_${entity}`);
@@ -184,8 +189,9 @@ export async function loadEntity(
     activeBefore,
     removing: removed.removing,
     inGrace: removed.inGrace,
-    changes: changes.list,
-    changesTruncated: changes.truncated,
+    changes,
+    changesTruncated: listed.truncated,
+    relinks,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Database, Transaction } from '../../db/client.js';
 import { sqlSessionOf } from '../../db/sql-session.js';
 import { ENTITY_TYPES, type EntityStats, type EntityType } from '../../domain/entity.js';
 import { loadEntity, type DeactivationScope, type LoadContext } from './load-entity.js';
+import type { RelinkCounts } from './relinks.js';
 import type { LoadedChange } from './review-changes.js';
 
 export type LoadScopes = Partial<Record<EntityType, DeactivationScope>>;
@@ -25,6 +26,8 @@ export interface LoadOutcome {
   inGrace: Partial<Record<EntityType, number>>;
   /** Milliseconds each entity's load took. */
   loadMs: Partial<Record<EntityType, number>>;
+  /** Records tied to existing canonical records, per entity and matching rule. */
+  relinks: Partial<Record<EntityType, RelinkCounts>>;
 }
 
 export interface LoadOptions {
@@ -35,6 +38,8 @@ export interface LoadOptions {
   maxDeactivationRatio: number | null;
   /** Consecutive complete runs a record may be missing from before it is deactivated. */
   deactivationGraceRuns: number;
+  /** Hold whatever the load would do (a provider's first run into a roster other providers feed). */
+  holdForReview: boolean;
   /** `preview`: compute everything, apply nothing (dry runs). */
   mode: 'apply' | 'preview';
   changeCap: number;
@@ -84,6 +89,7 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
         applied: false,
         inGrace: {},
         loadMs: {},
+        relinks: {},
       };
       for (const entity of ENTITY_TYPES) {
         const scope = options.scopes[entity];
@@ -97,11 +103,11 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
           graceRuns: options.deactivationGraceRuns,
 
           excluding,
-
         });
         outcome.loadMs[entity] = Math.round(performance.now() - started);
         outcome.stats[entity] = result.stats;
         outcome.changes.push(...result.changes);
+        outcome.relinks[entity] = result.relinks;
         if (result.changesTruncated) outcome.truncated.push(entity);
         if (result.inGrace > 0) outcome.inGrace[entity] = result.inGrace;
         const ratio = result.activeBefore === 0 ? 0 : result.removing / result.activeBefore;
@@ -115,7 +121,9 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
           });
         }
       }
-      if (options.mode === 'preview' || outcome.held.length > 0) throw new Rollback(outcome);
+      if (options.mode === 'preview' || outcome.held.length > 0 || options.holdForReview) {
+        throw new Rollback(outcome);
+      }
       await options.throwIfCancelled(drizzleTx);
       outcome.applied = true;
       await options.onApplied(drizzleTx, outcome);

@@ -4,6 +4,7 @@ import { STAGING } from '../stage/staging-columns.js';
 import { refreshStatistics } from './analyze.js';
 import { CANONICAL } from './canonical-columns.js';
 import { REFERENCES, type Reference } from './references.js';
+import { matchAcrossProviders } from './match-records.js';
 import { flagSharedUsers } from './shared-users.js';
 
 /*
@@ -44,6 +45,7 @@ export async function prepareRun(session: SqlSession, ctx: PrepareContext): Prom
   for (const entity of present) {
     await flagDuplicates(session, ctx, entity);
     for (const reference of REFERENCES[entity]) await checkReference(session, ctx, entity, reference);
+    await matchAcrossProviders(session, ctx, entity);
     if (entity === 'users') {
       await matchUsers(session, ctx);
       await flagSharedUsers(session, ctx);
@@ -174,7 +176,7 @@ async function checkReference(
 
 /**
  * Design rule order for users with no link from this provider: (1) the link itself, handled by
- * load; (2) email, trimmed and case-folded; (3) student number, for students. Two candidates
+ * load; then another provider's sourced id (match-records.ts, already recorded); (2) email, trimmed and case-folded; (3) student number, for students. Two candidates
  * for a rule, a candidate another record of this provider still stands for, or two records of
  * this pull wanting one candidate: an ambiguity, reported, never a silent merge.
  *
@@ -188,7 +190,7 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
   const [unlinked] = await session.query<{ any: boolean }>(
     `SELECT EXISTS (
        SELECT 1 FROM sis_raw_users r
-       WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid
+       WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid AND r.matched_user_id IS NULL
          AND NOT EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = $2 AND l.provider_id = $3
                          AND l.entity_type = 'users' AND l.external_id = r.external_id)) AS any`,
     params(ctx),
@@ -227,7 +229,7 @@ async function matchUsers(session: SqlSession, ctx: PrepareContext): Promise<voi
      WITH unlinked AS (
        SELECT r.external_id, r.email, r.identifier, r.role, r.source_file, r.source_line, r.source_page
        FROM sis_raw_users r
-       WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid
+       WHERE r.run_id = $1 AND r.status = 'active' AND NOT r.invalid AND r.matched_user_id IS NULL
          AND NOT EXISTS (SELECT 1 FROM sis_external_links l WHERE l.tenant_id = $2 AND l.provider_id = $3
                          AND l.entity_type = 'users' AND l.external_id = r.external_id)
      ), by_email AS (

@@ -5,11 +5,8 @@ import type {
   CreateProviderBody,
   DevToken,
   DevTokenBody,
-  EntityType,
-  GraceList,
-
   ExcludedRecord,
-
+  GraceList,
   Me,
   Provider,
   ProviderList,

@@ -81,6 +81,7 @@ export type RunStatus = Run['status'];
 export type RunTrigger = Run['trigger'];
 export type ChangeKind = RunChange['kind'];
 export type EntityType = RunChange['entity'];
+export type MatchRule = NonNullable<RunChange['matchedBy']>;
 export type ProviderType = Provider['providerType'];
 export type Role = Me['roles'][number];
 export type FieldIssue = NonNullable<NonNullable<ErrorEnvelope['error']['details']>['issues']>[number];

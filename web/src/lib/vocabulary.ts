@@ -1,4 +1,4 @@
-import type { ChangeKind, EntityType, Role, RunStatus, RunTrigger } from '../api/types';
+import type { ChangeKind, EntityType, MatchRule, Role, RunStatus, RunTrigger } from '../api/types';
 
 /** Every value of a union, checked both ways: a new value on the server breaks the type check here. */
 function allOf<T extends string>() {
@@ -40,6 +40,17 @@ export const CHANGE_KIND_LABELS: Record<ChangeKind, string> = {
   deactivated: 'Deactivated',
   reactivated: 'Reactivated',
   linked: 'Linked to existing',
+};
+
+/** How a provider record was tied to an existing canonical record (a re-link). */
+export const MATCH_RULE_LABELS: Record<MatchRule, string> = {
+  external_id: 'its own link',
+  email: 'email',
+  student_number: 'student number',
+  sourced_id: 'sourced ID',
+  identifier: 'identifier',
+  natural_key: 'natural key',
+  created: 'none (created)',
 };
 
 export type Tone = 'success' | 'warning' | 'danger' | 'info' | 'neutral';

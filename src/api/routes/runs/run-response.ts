@@ -1,4 +1,4 @@
-import { ENTITY_TYPES, type EntityType } from '../../../domain/entity.js';
+import { ENTITY_TYPES, MATCH_RULES, type EntityType } from '../../../domain/entity.js';
 import type { RunChangeCount } from '../../../repositories/run-review-repository.js';
 import {
   excludedCount,
@@ -80,7 +80,7 @@ export function toRunChangeResponse(change: RunChangeRow): RunChange {
     externalId: change.externalId,
     label: change.label,
     fields: change.fields ?? {},
-    matchedBy: change.matchedBy,
+    matchedBy: MATCH_RULES.find((r) => r === change.matchedBy) ?? null,
   };
 }
 

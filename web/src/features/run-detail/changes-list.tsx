@@ -9,7 +9,13 @@ import { ErrorNotice, Loading } from '../../components/notices';
 import { Pager } from '../../components/pager';
 import { Badge } from '../../components/status-badge';
 import { formatCount } from '../../lib/format';
-import { CHANGE_KIND_LABELS, CHANGE_KINDS, ENTITY_TYPES, entityLabel } from '../../lib/vocabulary';
+import {
+  CHANGE_KIND_LABELS,
+  CHANGE_KINDS,
+  ENTITY_TYPES,
+  MATCH_RULE_LABELS,
+  entityLabel,
+} from '../../lib/vocabulary';
 import { FieldChanges } from './field-changes';
 
 const PAGE_SIZE = 25;
@@ -191,6 +197,9 @@ export function ChangesList({
                     )}
                     <td>
                       <Badge tone={KIND_TONES[change.kind]}>{CHANGE_KIND_LABELS[change.kind]}</Badge>
+                      {change.matchedBy === null ? null : (
+                        <span className="muted"> by {MATCH_RULE_LABELS[change.matchedBy]}</span>
+                      )}
                     </td>
                     <td>{entityLabel(change.entity)}</td>
                     <td>{change.label ?? <span className="muted">—</span>}</td>

@@ -8,6 +8,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog';
 import { formatCount, formatPercent } from '../../lib/format';
 import { entityLabel } from '../../lib/vocabulary';
 import { ChangesList, type ExclusionPicker } from './changes-list';
+import { relinksOf } from './relink-summary';
 
 export interface HeldEntity {
   entity: string;
@@ -115,10 +116,17 @@ export function HeldReview({ run }: { run: Run }) {
   return (
     <section className="card card--warning" aria-labelledby="review-title">
       <h2 id="review-title">Review held run</h2>
-      <p>
-        This run would deactivate more records than the integration allows, so nothing has been applied. Check
-        the records below: a large drop is more often a broken or partial export than real departures.
-      </p>
+      {entities.length === 0 ? (
+        <p>
+          Nothing has been applied: this first sync is held so that its re-links can be checked before they
+          are applied.
+        </p>
+      ) : (
+        <p>
+          This run would deactivate more records than the integration allows, so nothing has been applied.
+          Check the records below: a large drop is more often a broken or partial export than real departures.
+        </p>
+      )}
       {entities.length === 0 ? null : (
         <HeldReasonTable
           entities={entities}
@@ -130,7 +138,11 @@ export function HeldReview({ run }: { run: Run }) {
         Tick a record to leave it out: the approved run does not create, change or deactivate it, and the next
         sync proposes it again.
       </p>
-      <ChangesList runId={run.id} initialKind="deactivated" picker={exclusions} />
+      <ChangesList
+        runId={run.id}
+        initialKind={entities.length === 0 && relinksOf(run) !== null ? 'linked' : 'deactivated'}
+        picker={exclusions}
+      />
       <div className="button-row review-actions">
         <button type="button" className="button button--primary" onClick={() => setConfirming('approve')}>
           {approveLabel}

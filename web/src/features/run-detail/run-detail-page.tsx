@@ -14,6 +14,7 @@ import { ChangesList } from './changes-list';
 import { GraceSummary } from './grace-summary';
 import { HeldReview } from './held-review';
 import { RunDiagnosis } from './run-diagnosis';
+import { RelinkSummary } from './relink-summary';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
 import { RunStatsTable } from './run-stats-table';
@@ -88,6 +89,7 @@ function RunDetail({ run }: { run: Run }) {
 
       <RunDiagnosis run={run} />
 
+      <RelinkSummary run={run} />
       {run.status === 'HELD' ? <HeldReview run={run} /> : null}
 
       {hasStats || (!active && run.status !== 'SKIPPED') ? (

@@ -1,0 +1,109 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { driver } from '../support/database.js';
+import { providerBody } from '../support/factories.js';
+import { smallDistrict, writePackage } from '../support/oneroster-package.js';
+import { gone, screenshot, startStack, visible, type ApiCall, type Stack } from './support.js';
+
+/*
+ * A district admin moves the tenant to a new integration over the same SIS: the new one's first
+ * run is held, the run page shows the proposed re-links per entity and lists them by rule, and
+ * approving it applies them without creating a record.
+ */
+
+const TIMEOUT = 240_000;
+const TENANT = 'switch-e2e';
+
+interface RunBody {
+  id: string;
+  status: string;
+  stats: Record<string, { created: number }>;
+}
+
+async function runToEnd(api: ApiCall, runId: string): Promise<RunBody> {
+  let run: RunBody | undefined;
+  await expect
+    .poll(
+      async () => {
+        run = (await api<{ run: RunBody }>('GET', `/runs/${runId}`)).run;
+        return run.status;
+      },
+      { timeout: 120_000, interval: 250 },
+    )
+    .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
+  return run!;
+}
+
+describe.skipIf(driver !== 'pglite')('moving to another integration, in a browser', () => {
+  let stack: Stack;
+  let platform: ApiCall;
+  let page: Page;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    platform = await stack.api('PLATFORM_ADMIN');
+    page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
+  }, TIMEOUT);
+  afterAll(async () => stack?.close(), TIMEOUT);
+
+  it(
+    'reviews the proposed re-links of the new integration and approves them',
+    { timeout: TIMEOUT },
+    async () => {
+      const dir = writePackage(smallDistrict());
+      const create = (name: string) =>
+        platform<{ id: string }>(
+          'POST',
+          '/providers',
+          providerBody(TENANT, 'ONEROSTER_CSV', { name, config: { localPath: dir }, syncSchedule: null }),
+        );
+      const old = await create('Old hub');
+      const first = await platform<{ runId: string }>('POST', `/providers/${old.id}/sync`);
+      expect((await runToEnd(platform, first.runId)).status).toBe('SUCCESS');
+
+      const next = await create('New hub');
+      const { runId } = await platform<{ runId: string }>('POST', `/providers/${next.id}/sync`);
+      expect((await runToEnd(platform, runId)).status).toBe('HELD');
+
+      await page.goto(`${stack.url}/integrations/sis/runs/${runId}`);
+      const relinks = page.getByRole('region', { name: 'Proposed re-links' });
+      await visible(relinks);
+      const table = relinks.getByRole('table', { name: 'Proposed re-links per entity' });
+      // Entity, Linked to existing records, New
+      expect(
+        await table
+          .getByRole('row', { name: /^Users/ })
+          .getByRole('cell')
+          .allTextContents(),
+      ).toEqual(['5 by sourced ID', '0']);
+      expect(
+        await table
+          .getByRole('row', { name: /^Enrollments/ })
+          .getByRole('cell')
+          .allTextContents(),
+      ).toEqual(['6 by sourced ID', '0']);
+
+      const review = page.getByRole('region', { name: 'Review held run' });
+      await visible(review.getByText('this first sync is held so that its re-links can be checked'));
+      expect(await review.getByRole('combobox', { name: 'Kind of change' }).inputValue()).toBe('linked');
+      const changes = review.getByRole('table', { name: 'Changed records' });
+      await visible(changes);
+      await visible(
+        changes
+          .getByRole('row')
+          .filter({ hasText: 'Linked to existing by sourced ID' })
+          .filter({ hasText: 'Alan Turing <alan@lincoln.example>' }),
+      );
+      await screenshot(page, 'provider-switch-review');
+
+      await review.getByRole('button', { name: 'Approve and apply' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Approve this run?' });
+      await confirm.getByRole('button', { name: 'Approve and apply' }).click();
+      await gone(confirm);
+      await visible(page.getByRole('region', { name: 'Summary' }).getByText('Succeeded'), 120_000);
+      const applied = await runToEnd(platform, runId);
+      expect(Object.values(applied.stats).reduce((n, s) => n + s.created, 0)).toBe(0);
+    },
+  );
+});
