@@ -4,6 +4,7 @@ import type { ChangeKind } from '../../db/schema/index.js';
 import { STAGING } from '../stage/staging-columns.js';
 import { refreshStatistics } from './analyze.js';
 import { CANONICAL } from './canonical-columns.js';
+import { deactivatedRecordImages, goneLinkImages, writeLoadImages } from './undo-images.js';
 
 export interface LoadContext {
   runId: string;
@@ -94,6 +95,7 @@ export async function loadEntity(
   await refreshStatistics(tx, [rows]);
   // Which fields an update changes can only be seen before it is written.
   if (recordEvents) await noteChangedFields(tx, ctx, entity);
+  if (recordEvents) await writeLoadImages(tx, ctx, entity);
 
   // Updates go before inserts: the statistics refreshed above describe the tables as they were,
   // and an update planned on them must not meet thousands of rows inserted a moment ago.
@@ -137,7 +139,7 @@ export async function loadEntity(
   }
   if (entity === 'users') await syncRelationships(tx, ctx);
 
-  const removed = await deactivate(tx, ctx, entity, scope);
+  const removed = await deactivate(tx, ctx, entity, scope, recordEvents);
   if (recordEvents) await writeChangeEvents(tx, ctx, entity);
   const counts = await tx.query<{ kind: string; n: number }>(
     `SELECT kind, count(*)::int AS n FROM ${rows} GROUP BY kind`,
@@ -282,6 +284,7 @@ async function deactivate(
   ctx: LoadContext,
   entity: EntityType,
   scope: DeactivationScope,
+  writeImages: boolean,
 ): Promise<{ removing: number; deactivated: number }> {
   const staging = STAGING[entity].table;
   const table = CANONICAL[entity].table;
@@ -306,7 +309,7 @@ async function deactivate(
        WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
          AND l.external_id = x.external_id
        RETURNING l.entity_id, l.external_id
-     )
+     )${writeImages ? goneLinkImages(entity, 'g') : ''}
      INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g`,
     [ctx.runId, ctx.tenantId, ctx.providerId],
   );
@@ -318,9 +321,9 @@ async function deactivate(
          AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
                          AND o.entity_id = c.id AND o.active)
        RETURNING c.id, g.external_id
-     )
+     )${writeImages ? deactivatedRecordImages(entity, 'd') : ''}
      INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
-    [ctx.tenantId],
+    [ctx.tenantId, ctx.runId],
   );
   const [counts] = await tx.query<{ removing: number; deactivated: number }>(
     `SELECT (SELECT count(*)::int FROM gone_${entity}) AS removing,

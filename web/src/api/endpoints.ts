@@ -73,6 +73,7 @@ export function createEndpoints(client: ApiClient) {
       client.get<RunChangeList>(`/runs/${enc(runId)}/changes`, { ...page, ...filter }),
     approveRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/approve`),
     discardRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/discard`),
+    undoRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/undo`),
   };
 }
 

@@ -4,8 +4,11 @@ import type { Run, RunChange, RunError } from '../../contracts/runs.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function toRunResponse(run: RunRow): Run {
+/** `undoneByRunId`: given where the caller looked it up (a run's detail, a provider's run list). */
+export function toRunResponse(run: RunRow, undoneByRunId?: string | null): Run {
   return {
+    ...(undoneByRunId === undefined ? {} : { undoneByRunId }),
+    undoesRunId: run.undoesRunId,
     id: run.id,
     tenantId: run.tenantId,
     providerId: run.providerId,

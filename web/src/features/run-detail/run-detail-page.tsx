@@ -15,6 +15,7 @@ import { HeldReview } from './held-review';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
 import { RunStatsTable } from './run-stats-table';
+import { UndoNote, UndoRunAction, isUndoable } from './undo-run';
 import { useRun } from './use-run';
 
 /** `/runs/:runId`: one sync run, its statistics, changes and errors; for a held run, its review. */
@@ -81,6 +82,8 @@ function RunDetail({ run }: { run: Run }) {
         <div aria-live="polite">{active ? <SyncProgress run={run} /> : null}</div>
         <div className="stack">
           <RunOutcome run={run} />
+          <UndoNote run={run} />
+          {isUndoable(run) ? <UndoRunAction run={run} /> : null}
         </div>
       </section>
 
