@@ -69,8 +69,9 @@ describe.skipIf(driver !== 'pglite')('undo in the admin UI', () => {
     await page.getByRole('button', { name: 'Undo this run' }).click();
     const dialog = page.getByRole('dialog', { name: 'Undo this run?' });
     await visible(dialog);
-    await visible(dialog.getByText('1 records it updated get their previous values back'));
-    await visible(dialog.getByText('2 records it deactivated are reactivated'));
+    await visible(dialog.getByText('1 record it updated will get their previous values back'));
+    await visible(dialog.getByText('2 records it deactivated will be reactivated'));
+    expect(await dialog.getByText('it created').count()).toBe(0);
     await screenshot(page, 'undo-confirm');
     await dialog.getByRole('button', { name: 'Undo run' }).click();
 

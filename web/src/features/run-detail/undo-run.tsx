@@ -9,6 +9,14 @@ import { ConfirmDialog } from '../../components/confirm-dialog';
 import { formatCount } from '../../lib/format';
 import { runTotals } from '../../lib/run-totals';
 
+/** What undoing does to each kind of change, as the confirmation lists it. */
+const REVERSALS = [
+  { kind: 'created', what: 'will be deactivated' },
+  { kind: 'updated', what: 'will get their previous values back' },
+  { kind: 'deactivated', what: 'will be reactivated' },
+  { kind: 'reactivated', what: 'will be deactivated again' },
+] as const;
+
 /** Whether the run changed the roster and can still be asked to be undone. */
 export function isUndoable(run: Run): boolean {
   const totals = runTotals(run);
@@ -79,10 +87,11 @@ export function UndoRunAction({ run }: { run: Run }) {
         >
           <p>Everything this run changed goes back to how it was before it, as a new run:</p>
           <ul>
-            <li>{formatCount(totals.created)} records it created are deactivated;</li>
-            <li>{formatCount(totals.updated)} records it updated get their previous values back;</li>
-            <li>{formatCount(totals.deactivated)} records it deactivated are reactivated;</li>
-            <li>{formatCount(totals.reactivated)} records it reactivated are deactivated again.</li>
+            {REVERSALS.filter(({ kind }) => totals[kind] > 0).map(({ kind, what }) => (
+              <li key={kind}>
+                {formatCount(totals[kind])} {totals[kind] === 1 ? 'record' : 'records'} it {kind} {what}
+              </li>
+            ))}
           </ul>
           <p>
             Records a later sync changed again are left as they are and listed as warnings. The next sync of
