@@ -21,7 +21,8 @@ export type DomainErrorCode =
   | 'server_path_not_allowed'
   | 'sync_already_running'
   | 'provider_disabled'
-  | 'invalid_run_state';
+  | 'invalid_run_state'
+  | 'run_not_undoable';
 
 export interface FieldIssue {
   path: string;
@@ -93,5 +94,16 @@ export class InvalidRunStateError extends DomainError {
   readonly code = 'invalid_run_state';
   constructor(runId: string, status: string, wanted: string) {
     super(`run ${runId} is ${status}; only a ${wanted} run can be asked for that`, { runId, status });
+  }
+}
+
+/** Why a run cannot be undone (decision 0008). */
+export type UndoRefusal =
+  'not_applied' | 'undo_run' | 'already_undone' | 'images_pruned' | 'provider_deleted';
+
+export class RunNotUndoableError extends DomainError {
+  readonly code = 'run_not_undoable';
+  constructor(runId: string, reason: UndoRefusal, message: string) {
+    super(message, { runId, reason });
   }
 }

@@ -8,6 +8,8 @@ import {
   sisRawSchools,
   sisRawTerms,
   sisRawUsers,
+  sisRunLinkImages,
+  sisRunRecordImages,
   sisSyncRunErrors,
   sisWebhookAttempts,
   sisWebhookDeliveries,
@@ -33,6 +35,17 @@ export const RUN_DATA_TABLES = [
 ] as const;
 export type RunDataTable = (typeof RUN_DATA_TABLES)[number];
 
+/**
+ * A run's before-images (what undo restores), pruned with its staging: keyed by tenant, then run,
+ * so they are found by run and tenant, and never listed like the tables above.
+ */
+export const RUN_IMAGE_TABLES = [getTableName(sisRunRecordImages), getTableName(sisRunLinkImages)] as const;
+export type RunImageTable = (typeof RUN_IMAGE_TABLES)[number];
+
+/** A run's rows in one of its tables ($1 the run, $2 its tenant). */
+const ofRun = (table: RunDataTable | RunImageTable) =>
+  (RUN_IMAGE_TABLES as readonly string[]).includes(table) ? 'tenant_id = $2 AND run_id = $1' : 'run_id = $1';
+
 export const WEBHOOK_LOG_TABLES = [
   getTableName(sisWebhookDeliveries),
   getTableName(sisWebhookAttempts),
@@ -41,6 +54,7 @@ export type WebhookLogTable = (typeof WEBHOOK_LOG_TABLES)[number];
 
 export interface EndedRun {
   id: string;
+  tenantId: string;
   providerId: string;
   finishedAt: Date;
 }
@@ -66,8 +80,13 @@ const runIdsIn = (table: RunDataTable) => `
  * oldest first. Runs still PENDING, IN_PROGRESS or HELD are never among them: they have no end.
  */
 export async function listEndedRunsWithData(db: Executor, cutoff: Date): Promise<EndedRun[]> {
-  const rows = await sqlSessionOf(db).query<{ id: string; provider_id: string; finished_at: Date | string }>(
-    `SELECT r.id, r.provider_id, r.finished_at
+  const rows = await sqlSessionOf(db).query<{
+    id: string;
+    tenant_id: string;
+    provider_id: string;
+    finished_at: Date | string;
+  }>(
+    `SELECT r.id, r.tenant_id, r.provider_id, r.finished_at
      FROM sis_sync_runs r
      WHERE r.id IN (${RUN_DATA_TABLES.map(runIdsIn).join(' UNION ')})
        AND r.status = ANY($1::text[])
@@ -75,33 +94,57 @@ export async function listEndedRunsWithData(db: Executor, cutoff: Date): Promise
      ORDER BY r.finished_at, r.id`,
     [[...TERMINAL_RUN_STATUSES], cutoff.toISOString()],
   );
-  return rows.map((r) => ({ id: r.id, providerId: r.provider_id, finishedAt: new Date(r.finished_at) }));
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    providerId: r.provider_id,
+    finishedAt: new Date(r.finished_at),
+  }));
 }
 
 /** Deletes up to `limit` of the run's rows from `table`; resolves to how many went. */
 export async function deleteRunRows(
   db: Executor,
-  table: RunDataTable,
-  runId: string,
+  table: RunDataTable | RunImageTable,
+  run: { id: string; tenantId: string },
   limit: number,
 ): Promise<number> {
   const rows = await sqlSessionOf(db).query<{ n: number }>(
     `WITH gone AS (
-       DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE run_id = $1 LIMIT $2))
+       DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${ofRun(table)} LIMIT $3))
        RETURNING 1
      )
      SELECT count(*)::int AS n FROM gone`,
-    [runId, limit],
+    [run.id, run.tenantId, limit],
   );
   return rows[0]?.n ?? 0;
 }
 
-export async function countRunRows(db: Executor, table: RunDataTable, runId: string): Promise<number> {
+export async function countRunRows(
+  db: Executor,
+  table: RunDataTable | RunImageTable,
+  run: { id: string; tenantId: string },
+): Promise<number> {
   const rows = await sqlSessionOf(db).query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table} WHERE run_id = $1`,
-    [runId],
+    `SELECT count(*)::int AS n FROM ${table} WHERE ${ofRun(table)}`,
+    [run.id, run.tenantId],
   );
   return rows[0]?.n ?? 0;
+}
+
+/**
+ * Whether the sweep took a run's data: it changed the roster (it has change events) but has no
+ * staging left, and its before-images went with the staging.
+ */
+export async function isRunDataPruned(db: Executor, runId: string): Promise<boolean> {
+  const staged = RUN_DATA_TABLES.filter((t) => t.startsWith('sis_raw_'))
+    .map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE run_id = $1)`)
+    .join(' OR ');
+  const [row] = await sqlSessionOf(db).query<{ pruned: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM sis_change_events WHERE run_id = $1) AND NOT (${staged}) AS pruned`,
+    [runId],
+  );
+  return row?.pruned ?? false;
 }
 
 /**
@@ -153,6 +196,9 @@ export async function countFinishedDeliveries(
 }
 
 /** Makes the space of deleted rows reusable (the embedded database has no autovacuum to do it). */
-export async function vacuumTable(db: Executor, table: RunDataTable | WebhookLogTable): Promise<void> {
+export async function vacuumTable(
+  db: Executor,
+  table: RunDataTable | RunImageTable | WebhookLogTable,
+): Promise<void> {
   await sqlSessionOf(db).exec(`VACUUM ${table}`);
 }

@@ -37,6 +37,8 @@ export async function createRun(
     trigger: RunTrigger;
     triggeredBy: string | null;
     dryRun: boolean;
+    /** An undo run: the applied run it reverts. */
+    undoesRunId?: string;
   },
 ): Promise<{ created: true; run: RunRow } | { created: false; active: RunRow }> {
   // The active run that blocked the insert may finish before we look it up: then insert again.
@@ -170,6 +172,19 @@ export async function listProviderRuns(
     .from(sisSyncRuns)
     .where(eq(sisSyncRuns.providerId, providerId));
   return { runs, total: total?.n ?? 0 };
+}
+
+/**
+ * The applied undo run of each of the given runs that has one: a run is undone once its undo
+ * committed (SUCCESS; an undo never ends PARTIAL).
+ */
+export async function findUndoneBy(db: Executor, runIds: readonly string[]): Promise<Map<string, string>> {
+  if (runIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: sisSyncRuns.id, undoesRunId: sisSyncRuns.undoesRunId })
+    .from(sisSyncRuns)
+    .where(and(inArray(sisSyncRuns.undoesRunId, [...runIds]), eq(sisSyncRuns.status, 'SUCCESS')));
+  return new Map(rows.map((r) => [r.undoesRunId!, r.id]));
 }
 
 export type RunChanges = Partial<

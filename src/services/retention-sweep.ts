@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.js';
 import {
   RUN_DATA_TABLES,
+  RUN_IMAGE_TABLES,
   WEBHOOK_LOG_TABLES,
   countFinishedDeliveries,
   countRunRows,
@@ -8,13 +9,19 @@ import {
   deleteRunRows,
   listEndedRunsWithData,
   vacuumTable,
+  type EndedRun,
   type RunDataTable,
+  type RunImageTable,
   type WebhookLogTable,
 } from '../repositories/retention-repository.js';
 import { findLastAppliedRun } from '../repositories/runs-repository.js';
 
-export type RetentionTable = RunDataTable | WebhookLogTable;
-export const RETENTION_TABLES: readonly RetentionTable[] = [...RUN_DATA_TABLES, ...WEBHOOK_LOG_TABLES];
+export type RetentionTable = RunDataTable | RunImageTable | WebhookLogTable;
+export const RETENTION_TABLES: readonly RetentionTable[] = [
+  ...RUN_DATA_TABLES,
+  ...RUN_IMAGE_TABLES,
+  ...WEBHOOK_LOG_TABLES,
+];
 
 export interface RetentionSweepOptions {
   /** SIS_SYNC_RETENTION_DAYS, or the command's --older-than-days; 0 keeps everything. */
@@ -49,9 +56,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_BATCH = 20_000;
 
 /**
- * Prunes what a run leaves behind once it is older than the retention period: its staging rows
- * and its per-record errors, run by run, and finished webhook deliveries with their attempts. The
- * runs themselves (status, stats, review lists), the change feed and the audit log stay.
+ * Prunes what a run leaves behind once it is older than the retention period: its staging rows,
+ * its per-record errors and its before-images (past them, the run can no longer be undone), run by
+ * run, and finished webhook deliveries with their attempts. The runs themselves (status, stats,
+ * review lists), the change feed and the audit log stay.
  *
  * Kept whatever their age:
  * - runs that have not ended: PENDING, IN_PROGRESS, and HELD (an approval applies a held run from
@@ -97,10 +105,8 @@ export async function sweepRetention(
       continue;
     }
     let removed = 0;
-    for (const table of RUN_DATA_TABLES) {
-      const n = dryRun
-        ? await countRunRows(db, table, run.id)
-        : await deleteAll(db, table, run.id, batchSize);
+    for (const table of [...RUN_DATA_TABLES, ...RUN_IMAGE_TABLES]) {
+      const n = dryRun ? await countRunRows(db, table, run) : await deleteAll(db, table, run, batchSize);
       rows[table] += n;
       removed += n;
     }
@@ -126,13 +132,13 @@ export async function sweepRetention(
 
 async function deleteAll(
   db: Database,
-  table: RunDataTable,
-  runId: string,
+  table: RunDataTable | RunImageTable,
+  run: EndedRun,
   batchSize: number,
 ): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await deleteRunRows(db, table, runId, batchSize);
+    const n = await deleteRunRows(db, table, run, batchSize);
     total += n;
     if (n < batchSize) return total;
   }

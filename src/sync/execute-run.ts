@@ -34,6 +34,7 @@ import { REFERENCES } from './load/references.js';
 import { finalStatus, withErrors, type ErrorTally } from './run-outcome.js';
 import { stopwatch, withLoadTimes, type RunTimings } from './run-timings.js';
 import { stagingCopyTarget, stagingRows } from './stage/staging-writer.js';
+import { undoRun } from './undo-run.js';
 
 export interface SyncEngineDeps {
   handle: DatabaseHandle;
@@ -83,7 +84,7 @@ interface HeldPlan {
 }
 
 /** The run was taken away while it loaded (its worker was presumed dead): its load must not commit. */
-class RunLostError extends Error {
+export class RunLostError extends Error {
   constructor(runId: string) {
     super(`run ${runId} was given up while it loaded (no heartbeat within SYNC_LOCK_TIMEOUT); rolled back`);
   }
@@ -97,7 +98,17 @@ class RunLostError extends Error {
 export async function executeRun(deps: SyncEngineDeps, runId: string): Promise<RunRow | undefined> {
   const started = await findRun(deps.handle.db, runId);
   if (started?.status !== 'IN_PROGRESS' || started.phase !== 'extracting') return started;
+  if (started.undoesRunId !== null) return ended(deps, await undo(deps, started));
   return ended(deps, await syncRun(deps, started));
+}
+
+/** An undo run extracts nothing: it reverts its target run (sync/undo-run.ts). */
+async function undo(deps: SyncEngineDeps, run: RunRow): Promise<RunRow | undefined> {
+  try {
+    return await undoRun(deps, run);
+  } catch (error) {
+    return fail(deps, run.id, error, deps.logger.child({ runId: run.id, providerId: run.providerId }));
+  }
 }
 
 /** Applies a held run after approval: the same staging, the same plan, no threshold. */

@@ -6,6 +6,7 @@ import {
   InvalidRunStateError,
   NotFoundError,
   ProviderDisabledError,
+  RunNotUndoableError,
   SyncAlreadyRunningError,
   ValidationError,
 } from '../domain/errors.js';
@@ -14,11 +15,13 @@ import type { Logger } from '../lib/logger.js';
 import { safeError } from '../lib/safe-error.js';
 import { recordAudit } from '../repositories/audit-log-repository.js';
 import { findProvider, type ProviderRow } from '../repositories/providers-repository.js';
+import { isRunDataPruned } from '../repositories/retention-repository.js';
 import {
   createRun,
   findActiveRun,
   findLatestRun,
   findRun,
+  findUndoneBy,
   listProviderRuns,
   listRunErrors,
   readRunErrors,
@@ -168,7 +171,12 @@ export function createRunService(deps: RunServiceDeps) {
 
     async listRuns(actor: Actor, providerId: string, page: { limit: number; offset: number }) {
       await visibleProvider(actor, providerId);
-      return listProviderRuns(deps.db, providerId, page);
+      const listed = await listProviderRuns(deps.db, providerId, page);
+      const undoneBy = await findUndoneBy(
+        deps.db,
+        listed.runs.map((r) => r.id),
+      );
+      return { ...listed, undoneBy };
     },
 
     /** The provider's records in their grace period, paged by entity and external id. */
@@ -189,7 +197,8 @@ export function createRunService(deps: RunServiceDeps) {
     ) {
       const run = await visibleRun(actor, runId);
       const errors = await listRunErrors(deps.db, runId, errorsPage, errorsFilter);
-      return { run, errors };
+      const undoneBy = (await findUndoneBy(deps.db, [runId])).get(runId) ?? null;
+      return { run, errors, undoneBy };
     },
 
     /**
@@ -259,6 +268,67 @@ export function createRunService(deps: RunServiceDeps) {
         excluded: exclude.length,
       });
       return approved;
+    },
+
+    /**
+     * Reverts everything an applied run changed, as a run of its own (queued like a sync, one
+     * active run per provider), while its before-images are kept (decision 0008).
+     */
+    async undo(actor: Actor, runId: string): Promise<RunRow> {
+      const run = await visibleRun(actor, runId);
+      const refuse = (reason: ConstructorParameters<typeof RunNotUndoableError>[1], message: string) =>
+        new RunNotUndoableError(runId, reason, message);
+      if (run.undoesRunId !== null) {
+        throw refuse(
+          'undo_run',
+          `run ${runId} is itself the undo of run ${run.undoesRunId} and cannot be undone; sync again to re-apply what it reverted`,
+        );
+      }
+      if (run.dryRun || (run.status !== 'SUCCESS' && run.status !== 'PARTIAL')) {
+        throw refuse(
+          'not_applied',
+          `run ${runId} is ${run.dryRun ? 'a dry run' : run.status}; only an applied run (SUCCESS or PARTIAL) changed the roster`,
+        );
+      }
+      const provider = await findProvider(deps.db, run.providerId);
+      if (provider === undefined) {
+        throw refuse(
+          'provider_deleted',
+          `the provider of run ${runId} was deleted; its roster is not changed any more`,
+        );
+      }
+      if (!provider.enabled) throw new ProviderDisabledError();
+      const undoneBy = (await findUndoneBy(deps.db, [runId])).get(runId);
+      if (undoneBy !== undefined) {
+        throw refuse('already_undone', `run ${runId} was already undone by run ${undoneBy}`);
+      }
+      if (await isRunDataPruned(deps.db, runId)) {
+        throw refuse(
+          'images_pruned',
+          `run ${runId} is older than the retention period (SIS_SYNC_RETENTION_DAYS): what it overwrote was pruned with its staging`,
+        );
+      }
+      const created = await deps.db.transaction(async (tx) => {
+        const result = await createRun(tx, {
+          tenantId: run.tenantId,
+          providerId: run.providerId,
+          trigger: 'MANUAL',
+          triggeredBy: actor.principal.subject,
+          dryRun: false,
+          undoesRunId: runId,
+        });
+        if (result.created) {
+          await deps.runs.dispatch(tx, { kind: 'sync', runId: result.run.id, providerId: run.providerId });
+        }
+        return result;
+      });
+      if (!created.created) throw new SyncAlreadyRunningError(created.active.id, created.active.status);
+      deps.runs.dispatched();
+      await audit(actor, run.tenantId, 'run.undo', 'run', created.run.id, {
+        providerId: run.providerId,
+        undoesRunId: runId,
+      });
+      return created.run;
     },
 
     /** Drops a held run; the roster stays as it was. */

@@ -59,7 +59,10 @@ const makeCsvProvider = async (target: Target) =>
   ).id;
 
 /** A run no worker picks up: PENDING, or moved on to IN_PROGRESS, or HELD for review. */
-async function makeRun(target: Target, status: 'PENDING' | 'IN_PROGRESS' | 'HELD'): Promise<RunRow> {
+async function makeRun(
+  target: Target,
+  status: 'PENDING' | 'IN_PROGRESS' | 'HELD' | 'SUCCESS',
+): Promise<RunRow> {
   const providerId = await makeCsvProvider(target);
   const created = await createRun(t.handle.db, {
     tenantId: tenantOf(target),
@@ -72,6 +75,10 @@ async function makeRun(target: Target, status: 'PENDING' | 'IN_PROGRESS' | 'HELD
   if (status === 'PENDING') return created.run;
   const started = await transitionRun(t.handle.db, created.run.id, 'PENDING', 'IN_PROGRESS');
   if (status === 'IN_PROGRESS') return started!;
+  // Applied, having changed nothing: undoing it queues an undo run that reverts nothing.
+  if (status === 'SUCCESS') {
+    return (await transitionRun(t.handle.db, created.run.id, 'IN_PROGRESS', 'SUCCESS', { phase: 'done' }))!;
+  }
   // Held with an empty plan: approving it applies nothing and ends in SUCCESS.
   const held = await transitionRun(t.handle.db, created.run.id, 'IN_PROGRESS', 'HELD', {
     phase: 'held',
@@ -216,6 +223,15 @@ const routes: RouteCase[] = (['own', 'other'] as const).flatMap((target): RouteC
     request: async () => ({
       method: 'POST',
       url: `/api/v1/runs/${(await makeRun(target, 'HELD')).id}/approve`,
+    }),
+    success: 202,
+  },
+  {
+    name: `POST /runs/:runId/undo (${target} tenant)`,
+    target,
+    request: async () => ({
+      method: 'POST',
+      url: `/api/v1/runs/${(await makeRun(target, 'SUCCESS')).id}/undo`,
     }),
     success: 202,
   },

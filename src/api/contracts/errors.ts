@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'sync_already_running',
   'provider_disabled',
   'invalid_run_state',
+  'run_not_undoable',
   'payload_too_large',
   'uri_too_long',
   'headers_too_large',

@@ -73,6 +73,21 @@ export const RunSchema = Type.Object(
     errorMessage: nullable(Type.String()),
     sourceInfo: nullable(json('What the connector reported about the source.')),
     cancelRequested: Type.Boolean(),
+    undoesRunId: nullable(
+      Type.String({
+        format: 'uuid',
+        description: 'On an undo run: the applied run whose changes it reverts.',
+      }),
+    ),
+    undoneByRunId: Type.Optional(
+      nullable(
+        Type.String({
+          format: 'uuid',
+          description:
+            'The undo run that reverted this run, once it committed. Given by GET /runs/:runId and the run lists.',
+        }),
+      ),
+    ),
     createdAt: dateTime,
     startedAt: nullable(dateTime),
     finishedAt: nullable(dateTime),

@@ -15,6 +15,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   sync_already_running: 409,
   provider_disabled: 409,
   invalid_run_state: 409,
+  run_not_undoable: 409,
 };
 
 export class HttpError extends Error {

@@ -7,6 +7,7 @@ import { recordEnrollmentPeriods } from './enrollment-periods.js';
 import { leaveOutExcluded, notExcluded } from './exclusions.js';
 import { noteRelinks, takeRelinks, type RelinkCounts } from './relinks.js';
 import { listChanges, noteListedChanges, type LoadedChange } from './review-changes.js';
+import { deactivatedRecordImages, goneLinkImages, writeLoadImages } from './undo-images.js';
 
 export interface LoadContext {
   runId: string;
@@ -111,6 +112,7 @@ export async function loadEntity(
   // Which fields an update changes can only be seen before it is written.
   await noteListedChanges(tx, ctx, entity, changeCap);
   if (recordEvents) await noteChangedFields(tx, ctx, entity);
+  if (recordEvents) await writeLoadImages(tx, ctx, entity);
 
   // Updates go before inserts: the statistics refreshed above describe the tables as they were,
   // and an update planned on them must not meet thousands of rows inserted a moment ago.
@@ -163,7 +165,7 @@ export async function loadEntity(
   }
   if (entity === 'users') await syncRelationships(tx, ctx);
 
-  const removed = await deactivate(tx, ctx, entity, scope, graceRuns, excluding);
+  const removed = await deactivate(tx, ctx, entity, scope, graceRuns, excluding, recordEvents);
   if (recordEvents) {
     if (entity === 'enrollments') await recordEnrollmentPeriods(tx, ctx);
     await writeChangeEvents(tx, ctx, entity);
@@ -314,6 +316,7 @@ async function deactivate(
   scope: DeactivationScope,
   graceRuns: number,
   excluding: boolean,
+  writeImages: boolean,
 ): Promise<{ removing: number; deactivated: number; inGrace: number }> {
   const staging = STAGING[entity].table;
   const table = CANONICAL[entity].table;
@@ -351,7 +354,7 @@ async function deactivate(
          WHERE l.tenant_id = $2 AND l.provider_id = $3 AND l.entity_type = '${entity}' AND l.active
            AND l.external_id = x.external_id ${excluding ? `AND ${notExcluded(entity, 'l.external_id')}` : ''}
          RETURNING l.entity_id, l.external_id, l.active
-       )
+       )${writeImages ? goneLinkImages(entity, 'g') : ''}
        INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g WHERE NOT active`,
       [ctx.runId, ctx.tenantId, ctx.providerId, graceRuns],
     );
@@ -363,9 +366,9 @@ async function deactivate(
            AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
                            AND o.entity_id = c.id AND o.active)
          RETURNING c.id, g.external_id
-       )
+       )${writeImages ? deactivatedRecordImages(entity, 'd') : ''}
        INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
-      [ctx.tenantId],
+      [ctx.tenantId, ctx.runId],
     );
   }
   if (CANONICAL[entity].identity !== undefined) {
@@ -379,9 +382,9 @@ async function deactivate(
            AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
                            AND o.entity_id = c.id AND o.active)
          RETURNING c.id, t.external_id
-       )
+       )${writeImages ? deactivatedRecordImages(entity, 'd') : ''}
        INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
-      [ctx.tenantId],
+      [ctx.tenantId, ctx.runId],
     );
   }
   const [counts] = await tx.query<{ removing: number; deactivated: number; in_grace: number }>(

@@ -1,4 +1,4 @@
-import type { Database, Transaction } from '../../db/client.js';
+import type { Database, SqlSession, Transaction } from '../../db/client.js';
 import { sqlSessionOf } from '../../db/sql-session.js';
 import { ENTITY_TYPES, type EntityStats, type EntityType } from '../../domain/entity.js';
 import { loadEntity, type DeactivationScope, type LoadContext } from './load-entity.js';
@@ -52,6 +52,17 @@ export interface LoadOptions {
   onApplied: (tx: Transaction, outcome: LoadOutcome) => Promise<void>;
 }
 
+/**
+ * The change feed is read in seq order per tenant. Seq values are drawn as events are written, and
+ * visible at commit: one applying load per tenant at a time (this lock, held to commit) makes a
+ * later seq commit after an earlier one, so a reader never skips an event.
+ */
+export async function lockChangeFeed(tx: SqlSession, tenantId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `sis-sync:change-feed:${tenantId}`,
+  ]);
+}
+
 class Rollback extends Error {
   constructor(readonly outcome: LoadOutcome) {
     super('rollback');
@@ -68,14 +79,7 @@ export async function loadRun(db: Database, options: LoadOptions): Promise<LoadO
     return await db.transaction(async (drizzleTx) => {
       const tx = sqlSessionOf(drizzleTx);
       const recordEvents = options.mode === 'apply';
-      // The change feed is read in seq order per tenant. Seq values are drawn as events are
-      // written, and visible at commit: one applying load per tenant at a time (this lock, held to
-      // commit) makes a later seq commit after an earlier one, so a reader never skips an event.
-      if (recordEvents) {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-          `sis-sync:change-feed:${options.ctx.tenantId}`,
-        ]);
-      }
+      if (recordEvents) await lockChangeFeed(tx, options.ctx.tenantId);
       // Only an approval excludes records; a run without exclusions pays nothing for them.
       const [{ excluding } = { excluding: false }] = await tx.query<{ excluding: boolean }>(
         'SELECT EXISTS (SELECT 1 FROM sis_sync_run_exclusions WHERE run_id = $1) AS excluding',

@@ -83,6 +83,7 @@ export function createEndpoints(client: ApiClient) {
     approveRun: (runId: string, exclude: ExcludedRecord[] = []) =>
       client.post<ApproveResponse>(`/runs/${enc(runId)}/approve`, { exclude }),
     discardRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/discard`),
+    undoRun: (runId: string) => client.post<TriggerResponse>(`/runs/${enc(runId)}/undo`),
   };
 }
 

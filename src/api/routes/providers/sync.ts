@@ -102,7 +102,11 @@ export function providerSyncRoutes(app: ApiInstance, runs: RunService): void {
     async (request) => {
       const page = { limit: request.query.limit ?? 50, offset: request.query.offset ?? 0 };
       const result = await runs.listRuns({ principal: request.principal }, request.params.providerId, page);
-      return { runs: result.runs.map(toRunResponse), total: result.total, ...page };
+      return {
+        runs: result.runs.map((run) => toRunResponse(run, result.undoneBy.get(run.id) ?? null)),
+        total: result.total,
+        ...page,
+      };
     },
   );
 

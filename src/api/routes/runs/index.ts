@@ -45,14 +45,14 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
       const { entity, severity, code } = request.query;
       const filter = { entity, severity, code };
       const page = { limit: request.query.errorsLimit ?? 100, offset: request.query.errorsOffset ?? 0 };
-      const { run, errors } = await runs.getRun(
+      const { run, errors, undoneBy } = await runs.getRun(
         { principal: request.principal },
         request.params.runId,
         page,
         filter,
       );
       return {
-        run: toRunResponse(run),
+        run: toRunResponse(run, undoneBy),
         errors: { items: errors.errors.map(toRunErrorResponse), total: errors.total, ...page },
       };
     },
@@ -123,6 +123,28 @@ export function runRoutes(app: ApiInstance, runs: RunService): void {
       return reply
         .status(202)
         .send({ runId: run.id, status: run.status, dryRun: run.dryRun, excluded: excludedCount(run) });
+    },
+  );
+
+  app.post(
+    '/runs/:runId/undo',
+    {
+      schema: {
+        tags: ['sync'],
+        summary: 'Revert everything an applied run changed, as a new run of the same provider',
+        description:
+          'Queues an undo run (202). Refused with 409 run_not_undoable (details.reason: not_applied, undo_run, already_undone, images_pruned, provider_deleted), 409 sync_already_running while the provider has an active run, 409 provider_disabled.',
+        security,
+        params: RunParamsSchema,
+        response: { 202: TriggerResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const run = await runs.undo(
+        { principal: request.principal, requestId: request.id },
+        request.params.runId,
+      );
+      return reply.status(202).send({ runId: run.id, status: run.status, dryRun: run.dryRun });
     },
   );
 

@@ -10,8 +10,11 @@ import type { Run, RunChange, RunChangeList, RunError } from '../../contracts/ru
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function toRunResponse(run: RunRow): Run {
+/** `undoneByRunId`: given where the caller looked it up (a run's detail, a provider's run list). */
+export function toRunResponse(run: RunRow, undoneByRunId?: string | null): Run {
   return {
+    ...(undoneByRunId === undefined ? {} : { undoneByRunId }),
+    undoesRunId: run.undoesRunId,
     id: run.id,
     tenantId: run.tenantId,
     providerId: run.providerId,

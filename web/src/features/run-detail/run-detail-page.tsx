@@ -18,6 +18,7 @@ import { RelinkSummary } from './relink-summary';
 import { RunErrors } from './run-errors';
 import { RunOutcome } from './run-outcome';
 import { RunStatsTable } from './run-stats-table';
+import { UndoNote, UndoRunAction, isUndoable } from './undo-run';
 import { useRun } from './use-run';
 
 /** `/runs/:runId`: one sync run, its statistics, changes and errors; for a held run, its review. */
@@ -84,6 +85,8 @@ function RunDetail({ run }: { run: Run }) {
         <div aria-live="polite">{active ? <SyncProgress run={run} /> : null}</div>
         <div className="stack">
           <RunOutcome run={run} />
+          <UndoNote run={run} />
+          {isUndoable(run) ? <UndoRunAction run={run} /> : null}
         </div>
       </section>
 

@@ -5,6 +5,7 @@ import { RunStatusBadge } from '../../components/status-badge';
 import { formatCount, formatDateTime, formatDuration } from '../../lib/format';
 import { runTime, runTotals } from '../../lib/run-totals';
 import { TRIGGER_LABELS } from '../../lib/vocabulary';
+import { UndoNote } from '../run-detail/undo-run';
 
 /** A provider's runs, newest first, with what each did summed over its entities. */
 export function RunsTable({ runs }: { runs: readonly Run[] }) {
@@ -41,7 +42,7 @@ export function RunsTable({ runs }: { runs: readonly Run[] }) {
                   <Link to={`/runs/${run.id}`}>{formatDateTime(runTime(run))}</Link>
                 </th>
                 <td>
-                  <RunStatusBadge status={run.status} dryRun={run.dryRun} />
+                  <RunStatusBadge status={run.status} dryRun={run.dryRun} /> <UndoNote run={run} />
                 </td>
                 <td>
                   {TRIGGER_LABELS[run.trigger]}
