@@ -92,6 +92,7 @@ export function buildDependencies(
     loadProvider: (id) => providers.loadConfig(id),
     createConnector,
     observer: createWebhookNotifier({ db: handle.db, queue, clock }),
+    firstRunReview: config.firstRunReview,
   };
   const webhookOptions = webhookSettings({ egress: config.outboundAllow, ...options.webhooks });
   const worker =

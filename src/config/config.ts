@@ -29,6 +29,8 @@ export interface Config {
   previousEncryptionKeys: Buffer[];
   /** Days that staging rows and per-record run errors are kept; 0 keeps them for ever. */
   retentionDays: number;
+  /** Hold a provider's first run into a roster other providers feed, for the re-link review. */
+  firstRunReview: boolean;
   /** When set, GET /metrics demands `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /** Which non-public addresses outbound connections (providers, SFTP, webhooks) may reach. */
@@ -70,6 +72,13 @@ const oneOf =
       ? ok(v as T)
       : err(`must be one of ${values.join(', ')}, got "${raw}"`);
   };
+
+const onOff = (raw: string): Result<boolean, string> => {
+  const value = raw.trim().toLowerCase();
+  if (value === 'true' || value === '1') return ok(true);
+  if (value === 'false' || value === '0') return ok(false);
+  return err('must be true or false');
+};
 
 const text = (raw: string): Result<string, string> =>
   raw.trim() === '' ? err('must not be empty') : ok(raw.trim());
@@ -168,6 +177,12 @@ export const ENVIRONMENT = {
     default: '30',
     parse: integer(0, 36500),
   },
+  SIS_SYNC_FIRST_RUN_REVIEW: {
+    description:
+      "Hold a provider's first run for review when other providers already feed the tenant's roster, with the proposed re-links (false: apply it like any run, still under the deactivation threshold).",
+    default: 'true',
+    parse: onOff,
+  },
   METRICS_TOKEN: {
     description: 'When set, GET /metrics (Prometheus) demands this bearer token.',
     parse: text,
@@ -243,6 +258,7 @@ export function loadConfig(env: Env): Result<Config, ConfigError> {
     encryptionKey: v.SIS_SYNC_ENCRYPTION_KEY,
     previousEncryptionKeys: v.SIS_SYNC_PREVIOUS_ENCRYPTION_KEYS ?? [],
     retentionDays: v.SIS_SYNC_RETENTION_DAYS,
+    firstRunReview: v.SIS_SYNC_FIRST_RUN_REVIEW,
     metricsToken: v.METRICS_TOKEN,
     // The default depends on NODE_ENV, so it is settled here rather than in the variable's spec.
     outboundAllow:

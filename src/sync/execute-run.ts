@@ -47,6 +47,11 @@ export interface SyncEngineDeps {
   changeCap?: number;
   /** Told of each run's end: webhooks, metrics. */
   observer?: RunObserver;
+  /**
+   * Hold a provider's first run into a roster other providers feed, with the proposed re-links
+   * (SIS_SYNC_FIRST_RUN_REVIEW; default true).
+   */
+  firstRunReview?: boolean;
 }
 
 /** What the rest of the service learns of a run from the engine. */
@@ -435,6 +440,7 @@ async function hasRecordsInGrace(deps: SyncEngineDeps, run: RunRow, entity: Enti
  * reviewed before anything is applied.
  */
 async function isFirstIntoSharedRoster(deps: SyncEngineDeps, run: RunRow): Promise<boolean> {
+  if (deps.firstRunReview === false) return false;
   if ((await findLastAppliedRun(deps.handle.db, run.providerId)) !== undefined) return false;
   const rows = await deps.handle.db.execute<{ shared: boolean }>(
     sql`SELECT EXISTS (SELECT 1 FROM sis_providers p WHERE p.tenant_id = ${run.tenantId} AND p.id <> ${run.providerId}

@@ -41,7 +41,7 @@ describe.skipIf(driver !== 'pglite')('moving to another integration, in a browse
   let page: Page;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ SIS_SYNC_FIRST_RUN_REVIEW: 'true' });
     platform = await stack.api('PLATFORM_ADMIN');
     page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
   }, TIMEOUT);

@@ -94,7 +94,7 @@ export interface Stack {
  * Debian's Chromium. Tokens are minted with the server's secret and handed over in the URL
  * fragment, as `sis-sync demo` does.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sis-sync-e2e-'));
   const loaded = loadConfig({
     NODE_ENV: 'development',
@@ -104,6 +104,9 @@ export async function startStack(): Promise<Stack> {
     JWT_SECRET: TEST_SECRETS.jwtSecret,
     SIS_SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     WORKER_POLL_INTERVAL: '200',
+    // As in test/support/app.ts: the suites feed one tenant from several providers.
+    SIS_SYNC_FIRST_RUN_REVIEW: 'false',
+    ...env,
   });
   if (!loaded.ok) throw loaded.error;
   const service = await startService(loaded.value, createTestLogger('e2e-service'));

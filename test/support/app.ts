@@ -29,11 +29,13 @@ export interface TestApp {
 /**
  * Test configuration: what `loadConfig` gives for a minimal environment, plus test keys. No API
  * rate limit: tests make bursts no admin makes; test/api/rate-limit.test.ts sets its own budget.
+ * No first-run re-link hold: most suites feed one tenant from several providers over the same
+ * data; test/sync/provider-switch.test.ts turns it on.
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const loaded = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRETS.jwtSecret });
   if (!loaded.ok) throw loaded.error;
-  return { ...loaded.value, encryptionKey: randomBytes(32), apiRateLimit: 0, ...overrides };
+  return { ...loaded.value, encryptionKey: randomBytes(32), apiRateLimit: 0, firstRunReview: false, ...overrides };
 }
 
 /** The real app on a fresh database of the driver under test. */

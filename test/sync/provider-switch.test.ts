@@ -35,7 +35,7 @@ let oneroster: RunningOneRosterServer;
 let clever: RunningCleverSimulator;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ firstRunReview: true });
   useCleverHttp(t);
   admin = await t.token('PLATFORM_ADMIN');
   district = await generateDistrictSource({ students: 40, seed: 19 });
