@@ -35,7 +35,13 @@ export interface TestApp {
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const loaded = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRETS.jwtSecret });
   if (!loaded.ok) throw loaded.error;
-  return { ...loaded.value, encryptionKey: randomBytes(32), apiRateLimit: 0, firstRunReview: false, ...overrides };
+  return {
+    ...loaded.value,
+    encryptionKey: randomBytes(32),
+    apiRateLimit: 0,
+    firstRunReview: false,
+    ...overrides,
+  };
 }
 
 /** The real app on a fresh database of the driver under test. */
