@@ -116,8 +116,9 @@ beforeAll(async () => {
   providerA = await csvProvider(t, OWN, dirA, { name: 'Lincoln SIS', maxDeactivationRatio: 1 });
   expect((await syncNow(t, providerA)).status).toBe('SUCCESS');
 
-  // The second provider: a school under the external id sch-1 (a different school: schools are
-  // never matched) and Ada under its own id, matched by her email written differently.
+  // The second provider: a school under the same external id sch-1 (tied to the first provider's
+  // school by the sourced_id rule, which it renames) and Ada under its own id, matched by her
+  // email written differently.
   providerB = await csvProvider(
     t,
     OWN,
@@ -370,7 +371,10 @@ describe(`roster read API on ${driver}`, () => {
           entity: 'schools',
           query: () => 'externalId=sch-1',
           keeps: (r) => r.links.some((l) => l.externalId === 'sch-1'),
-          check: (kept) => expect(kept.map((s) => s.name).sort()).toEqual(['Lincoln Annex', 'Lincoln High']),
+          check: (kept) => {
+            expect(kept.map((s) => s.name)).toEqual(['Lincoln Annex']);
+            expect(kept[0]!.links.map((l) => l.providerId).sort()).toEqual([providerA, providerB].sort());
+          },
         },
       ],
       [
@@ -379,7 +383,7 @@ describe(`roster read API on ${driver}`, () => {
           entity: 'schools',
           query: () => `externalId=sch-1&providerId=${providerA}`,
           keeps: (r) => r.links.some((l) => l.externalId === 'sch-1' && l.providerId === providerA),
-          check: (kept) => expect(kept.map((s) => s.name)).toEqual(['Lincoln High']),
+          check: (kept) => expect(kept.map((s) => s.name)).toEqual(['Lincoln Annex']),
         },
       ],
       [

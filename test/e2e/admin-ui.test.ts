@@ -354,7 +354,7 @@ describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
         );
       }
       expect(await changes.getByRole('row').count()).toBe(1 + 8);
-      await visible(review.getByRole('cell', { name: 'Alan Turing <alan@lincoln.example>' }));
+      await visible(review.getByRole('cell', { name: 'Alan Turing <alan@lincoln.example>', exact: true }));
       await screenshot(page, '12-held-review');
 
       // Approve, confirmed in a dialog; the run applies what it previewed.
