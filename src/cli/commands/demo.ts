@@ -91,12 +91,14 @@ export function demoCommand(program: Command, config: Config): void {
       try {
         // The raw config: the service says itself which development keys it uses. The simulators
         // listen on loopback, so the demo's service may reach them whatever SIS_SYNC_OUTBOUND_ALLOW says.
+        // Its four providers feed one district by design: no first-run re-link hold.
         service = await startService(
           {
             ...config,
             port: options.port,
             host: options.host,
             outboundAllow: allowingLoopback(config.outboundAllow),
+            firstRunReview: false,
           },
           logger,
         );
