@@ -114,7 +114,8 @@ export function restRolesOf(object: unknown): RestRoles {
   if (!isObject(object)) return { assignments: [], legacy: false, problems };
   const roles = object.roles;
   if (Array.isArray(roles) && roles.length > 0) {
-    const assignments = roles.map((item, i) => {
+    // Array.from visits holes too (as undefined): a sparse array is reported, not skipped.
+    const assignments = Array.from(roles as unknown[], (item, i) => {
       const prefix = `roles[${i}].`;
       if (!isObject(item)) {
         return {

@@ -31,8 +31,9 @@ export class RowReader {
   ) {}
 
   private text(field: string): string | undefined {
-    const value = this.row[field];
-    if (Array.isArray(value)) return value.join(',');
+    const raw = this.row[field];
+    // A list given as an array (REST) reads as its CSV text; an empty one is absent, like "".
+    const value = Array.isArray(raw) ? raw.join(',') : raw;
     return present(value) ? value.trim() : undefined;
   }
 
