@@ -11,6 +11,7 @@ import { migrateDatabase } from '../../src/db/migrate.js';
 import { findRun } from '../../src/repositories/runs-repository.js';
 import { testConfig } from '../support/app.js';
 import { startCli } from '../support/cli.js';
+import { driver } from '../support/database.js';
 import { faultPoint, reachedCommit, syncCommand, type FaultReport } from '../support/fault-command.js';
 import { startInstance } from '../support/instance.js';
 import { postgresBinaries, startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
@@ -34,8 +35,10 @@ const DISTRICT_SEED = 13;
 const NEXT_DAY = { edits: 0.3, enrollmentChanges: 0.05, drops: 0.02 };
 const SEEDS =
   process.env.FAULT_SEED === undefined ? [1, 2, 3, 4] : process.env.FAULT_SEED.split(',').map(Number);
-const bindir = postgresBinaries();
-if (bindir === undefined) {
+// A PostgreSQL matter: it runs in the PostgreSQL pass of the suite (TEST_DATABASE_URL set), on a
+// private server of its own; the embedded database's own fault is the killed process.
+const bindir = driver === 'postgres' ? postgresBinaries() : undefined;
+if (driver === 'postgres' && bindir === undefined) {
   console.warn('postgres-restart: skipped, no PostgreSQL server binaries (initdb, pg_ctl) are installed');
 }
 

@@ -79,14 +79,9 @@ export async function startPostgresCluster(bindir: string): Promise<PostgresClus
     '--no-sync',
   ]);
   const pgCtl = (...args: string[]) => [path.join(bindir, 'pg_ctl'), '-D', data, '-w', '-t', '60', ...args];
+  const log = path.join(dir, 'server.log');
   await exec(
-    pgCtl(
-      '-l',
-      path.join(dir, 'server.log'),
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      'start',
-    ),
+    pgCtl('-l', log, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'),
   );
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
@@ -104,8 +99,10 @@ export async function startPostgresCluster(bindir: string): Promise<PostgresClus
         await client.end();
       }
     },
-    restart: (mode) => exec(pgCtl('-m', mode, 'restart')),
-    restartCommand: (mode) => as(pgCtl('-m', mode, 'restart')),
+    // With its log file named, as at the start: otherwise the new server writes to pg_ctl's own
+    // output, which then never closes, and the restart looks like it took the whole timeout.
+    restart: (mode) => exec(pgCtl('-l', log, '-m', mode, 'restart')),
+    restartCommand: (mode) => as(pgCtl('-l', log, '-m', mode, 'restart')),
     async stop() {
       await exec(pgCtl('-m', 'immediate', 'stop')).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
