@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Logger } from '../lib/logger.js';
@@ -73,7 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   const app = Fastify({
     loggerInstance,
     // One line per request, below (Fastify's own two lines per request drown the log when the UI polls).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
