@@ -3,7 +3,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'coverage', 'scratch', 'src/db/migrations', 'web/dist'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      '.test-build-*',
+      'data',
+      'coverage',
+      'scratch',
+      'src/db/migrations',
+      'web/dist',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

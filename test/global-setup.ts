@@ -12,6 +12,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { createPgBossQueue } from '../src/jobs/pg-boss-queue.js';
 import { createLogger } from '../src/lib/logger.js';
+import { buildCommand } from './support/command-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,12 +28,19 @@ declare module 'vitest' {
     logDir: string;
     /** Where spawned processes keep their data folders. */
     workDir: string;
+    /** The suite's build of sis-sync that spawned processes start from (test/support/command-build.ts). */
+    command: { entry: string; preloads: Record<string, string> };
   }
 }
+
+/** Test-only modules a spawned process may import first (the fault suite's statement counter). */
+export const PRELOADS = ['test/faults/kill-at-statement.ts'];
 
 export default async function setup(project: TestProject) {
   const workDir = mkdtempSync(path.join(tmpdir(), 'sis-sync-test-'));
   project.provide('workDir', workDir);
+  const command = await buildCommand(fileURLToPath(new URL('..', import.meta.url)), PRELOADS);
+  project.provide('command', { entry: command.entry, preloads: command.preloads });
 
   const adminUrl = process.env.TEST_DATABASE_URL;
   // Several runs may share one PostgreSQL (developers, CI, helpers): each names, and at the end
@@ -87,6 +95,7 @@ export default async function setup(project: TestProject) {
       await admin.end();
     }
     rmSync(workDir, { recursive: true, force: true });
+    rmSync(command.dir, { recursive: true, force: true });
   };
 }
 

@@ -1,5 +1,5 @@
 /*
- * A test-only preload for a spawned sis-sync (`node --import tsx --import <this file>`), never
+ * A test-only preload for a spawned sis-sync (`node --import <this file, built by test/global-setup.ts> <sis-sync>`), never
  * loaded by the product: it counts every database statement the process sends, on either driver,
  * and SIGKILLs the process at statement FAULT_STATEMENT, just before it is sent
  * (FAULT_WHEN=before) or just after its answer arrived, before the code that sent it sees it

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { inject } from 'vitest';
 
 import { logFileFor } from './logger.js';
 
@@ -20,6 +21,23 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
+ * The node arguments that start `sis-sync` from the suite's build of the sources (made once per
+ * run by test/global-setup.ts), with `preloads` (repository paths of test-only modules, built with
+ * it) imported first.
+ */
+export function commandArgs(preloads: readonly string[] = []): string[] {
+  const command = inject('command');
+  const imports = preloads.flatMap((preload) => {
+    const built = command.preloads[preload];
+    if (built === undefined) {
+      throw new Error(`${preload} is not among the preloads test/global-setup.ts builds`);
+    }
+    return ['--import', built];
+  });
+  return [...imports, command.entry];
+}
+
+/**
  * Starts `sis-sync <args>` from the sources. What it logs also goes to the suite's log folder, for
  * the secret scan; the stdout of `token`, which is the token itself, is its product, not a log.
  * `preloads`: test-only modules imported before the command (the fault suite's statement counter).
@@ -30,8 +48,7 @@ export function startCli(
   preloads: readonly string[] = [],
 ): ChildProcess & { output(): CliResult } {
   const stdoutIsLog = args[0] !== 'token';
-  const imports = ['tsx', ...preloads].flatMap((module) => ['--import', module]);
-  const child = spawn(process.execPath, [...imports, path.join(ROOT, 'src/main.ts'), ...args], {
+  const child = spawn(process.execPath, [...commandArgs(preloads), ...args], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { commandArgs } from './cli.js';
 import { logFileFor } from './logger.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,15 +28,11 @@ export interface Demo {
  * the log scan rightly fails on any bearer token it finds. Everything else it prints is scanned.
  */
 export function startDemo(args: string[], env: Record<string, string>, logName = 'cli-demo'): Demo {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'demo', ...args],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'debug', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...commandArgs(), 'demo', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = logFileFor(logName);
   let stdout = '';
   let stderr = '';

@@ -1,6 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { inject } from 'vitest';
 
@@ -18,7 +17,8 @@ export interface FaultPoint {
   exec?: string[];
 }
 
-const PRELOAD = fileURLToPath(new URL('../faults/kill-at-statement.ts', import.meta.url));
+/** The statement counter, by its repository path (test/global-setup.ts builds it for spawned commands). */
+const PRELOAD = 'test/faults/kill-at-statement.ts';
 const COMMAND_TIMEOUT_MS = 120_000;
 
 /**

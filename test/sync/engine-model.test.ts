@@ -559,7 +559,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
 describe(`sync engine on ${driver} against the roster model`, () => {
   it('random OneRoster snapshot sequences end where the model says', { timeout: 240_000 }, async () => {
     await fc.assert(fc.asyncProperty(scenarioArb, runScenario), {
-      numRuns: Number(process.env.MODEL_RUNS ?? 15),
+      numRuns: Number(process.env.MODEL_RUNS ?? 8),
       seed: Number(process.env.MODEL_SEED ?? 20260101),
       endOnFailure: true,
     });
