@@ -211,6 +211,18 @@ describe(`sis-sync sync killed at a seeded statement of its run (${driver}, seed
           )[0];
 
           // The next `sis-sync sync` gives up, as it starts, the run the killed one left in progress.
+          // On PostgreSQL it gives up only a run silent for half the lock timeout (another process
+          // may be running one that reported a moment ago): a kill soon after the run's claim
+          // is followed by that much silence first.
+          if (driver === 'postgres' && killedRun?.status === 'IN_PROGRESS') {
+            const [silence] = await query<{ ms: number }>(
+              handle,
+              `SELECT greatest(0, $2 - extract(epoch FROM now() - heartbeat_at) * 1000)::int AS ms
+               FROM sis_sync_runs WHERE id = $1`,
+              [killedRun.id, RECOVERY_LOCK_TIMEOUT_MS / 2 + 100],
+            );
+            await new Promise((resolve) => setTimeout(resolve, silence!.ms));
+          }
           const command = await startInstance(database.config, handle, 'own-runs');
           await command.stop();
           if (killedRun?.status === 'IN_PROGRESS') {
