@@ -322,6 +322,23 @@ async function deactivate(
   const table = CANONICAL[entity].table;
   await tx.query(`CREATE TEMP TABLE gone_${entity} (entity_id uuid, external_id text) ON COMMIT DROP`);
   await tx.query(`CREATE TEMP TABLE deactivated_${entity} (id uuid, external_id text) ON COMMIT DROP`);
+  /**
+   * Deactivates the active records `candidates` names (id, external_id) that no provider links any
+   * more, with their before-images; they are listed in deactivated_<entity>.
+   */
+  const deactivateUnlinked = (candidates: string) =>
+    tx.query(
+      `WITH d AS (
+         UPDATE ${table} c SET active = false, deactivated_at = now(), updated_at = now()
+         FROM (${candidates}) x
+         WHERE c.tenant_id = $1 AND c.id = x.id AND c.active
+           AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
+                           AND o.entity_id = c.id AND o.active)
+         RETURNING c.id, x.external_id
+       )${writeImages ? deactivatedRecordImages(entity, 'd') : ''}
+       INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
+      [ctx.tenantId, ctx.runId],
+    );
   if (scope !== 'none') {
     // What is missing, as one set: ids the snapshot lacks (an anti-join) and ids tombstoned (a
     // join; a tombstone in a snapshot is also lacking, hence the bool_or). Kept apart from the
@@ -358,33 +375,13 @@ async function deactivate(
        INSERT INTO gone_${entity} SELECT entity_id, external_id FROM g WHERE NOT active`,
       [ctx.runId, ctx.tenantId, ctx.providerId, graceRuns],
     );
-    await tx.query(
-      `WITH d AS (
-         UPDATE ${table} c SET active = false, deactivated_at = now(), updated_at = now()
-         FROM gone_${entity} g
-         WHERE c.tenant_id = $1 AND c.id = g.entity_id AND c.active
-           AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
-                           AND o.entity_id = c.id AND o.active)
-         RETURNING c.id, g.external_id
-       )${writeImages ? deactivatedRecordImages(entity, 'd') : ''}
-       INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
-      [ctx.tenantId, ctx.runId],
-    );
+    await deactivateUnlinked(`SELECT entity_id AS id, external_id FROM gone_${entity}`);
   }
   if (CANONICAL[entity].identity !== undefined) {
     // The record a moved one was before: its link now points at the new record, so it goes unless
     // another provider stands for it. Not a removal of this provider's records (the threshold).
-    await tx.query(
-      `WITH d AS (
-         UPDATE ${table} c SET active = false, deactivated_at = now(), updated_at = now()
-         FROM load_${entity} t
-         WHERE c.tenant_id = $1 AND c.id = t.moved_from AND c.active
-           AND NOT EXISTS (SELECT 1 FROM sis_external_links o WHERE o.tenant_id = $1 AND o.entity_type = '${entity}'
-                           AND o.entity_id = c.id AND o.active)
-         RETURNING c.id, t.external_id
-       )${writeImages ? deactivatedRecordImages(entity, 'd') : ''}
-       INSERT INTO deactivated_${entity} SELECT id, external_id FROM d`,
-      [ctx.tenantId, ctx.runId],
+    await deactivateUnlinked(
+      `SELECT moved_from AS id, external_id FROM load_${entity} WHERE moved_from IS NOT NULL`,
     );
   }
   const [counts] = await tx.query<{ removing: number; deactivated: number; in_grace: number }>(
