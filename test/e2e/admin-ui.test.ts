@@ -11,7 +11,7 @@ import {
   gone,
   screenshot,
   startOneRosterSimulator,
-  startStack,
+  signedInStack,
   syncThroughApi,
   visible,
   type ApiCall,
@@ -80,10 +80,7 @@ describe.skipIf(driver !== 'pglite')('admin UI in a browser', () => {
 
   beforeAll(async () => {
     simulator = await startOneRosterSimulator(60, { slowMs: 2500 });
-    stack = await startStack();
-    platform = await stack.api('PLATFORM_ADMIN');
-    district = await stack.api('DISTRICT_ADMIN', TENANT);
-    page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
+    ({ stack, platform, district, page } = await signedInStack(TENANT));
   }, TIMEOUT);
 
   afterAll(async () => {

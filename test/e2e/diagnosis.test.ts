@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { driver } from '../support/database.js';
 import { smallDistrict, writePackage, zeroPaddedUserIds } from '../support/oneroster-package.js';
-import { screenshot, startStack, syncThroughApi, visible, type ApiCall, type Stack } from './support.js';
+import { screenshot, signedInStack, syncThroughApi, visible, type ApiCall, type Stack } from './support.js';
 
 /*
  * The bad-export diagnosis in Chromium: a CSV export whose user ids lost their leading zeros is
@@ -19,9 +19,7 @@ describe.skipIf(driver !== 'pglite')('the export diagnosis in a browser', () => 
   let platform: ApiCall;
 
   beforeAll(async () => {
-    stack = await startStack();
-    platform = await stack.api('PLATFORM_ADMIN');
-    page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
+    ({ stack, platform, page } = await signedInStack(TENANT));
   }, TIMEOUT);
   afterAll(async () => stack?.close());
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { driver } from '../support/database.js';
 import { districtWithStudents, writePackage } from '../support/oneroster-package.js';
-import { screenshot, startStack, syncThroughApi, visible, type ApiCall, type Stack } from './support.js';
+import { screenshot, signedInStack, syncThroughApi, visible, type ApiCall, type Stack } from './support.js';
 
 /*
  * The grace period in Chromium against the real service: a district admin sets it on the
@@ -26,10 +26,7 @@ describe.skipIf(driver !== 'pglite')('grace period in a browser', () => {
   let district: ApiCall;
 
   beforeAll(async () => {
-    stack = await startStack();
-    platform = await stack.api('PLATFORM_ADMIN');
-    district = await stack.api('DISTRICT_ADMIN', TENANT);
-    page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
+    ({ stack, platform, district, page } = await signedInStack(TENANT));
   }, TIMEOUT);
 
   afterAll(async () => {

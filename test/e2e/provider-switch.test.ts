@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driver } from '../support/database.js';
 import { providerBody } from '../support/factories.js';
 import { smallDistrict, writePackage } from '../support/oneroster-package.js';
-import { gone, screenshot, startStack, visible, type ApiCall, type Stack } from './support.js';
+import { gone, runToEnd, screenshot, signedInStack, visible, type ApiCall, type Stack } from './support.js';
 
 /*
  * A district admin moves the tenant to a new integration over the same SIS: the new one's first
@@ -21,29 +21,13 @@ interface RunBody {
   stats: Record<string, { created: number }>;
 }
 
-async function runToEnd(api: ApiCall, runId: string): Promise<RunBody> {
-  let run: RunBody | undefined;
-  await expect
-    .poll(
-      async () => {
-        run = (await api<{ run: RunBody }>('GET', `/runs/${runId}`)).run;
-        return run.status;
-      },
-      { timeout: 120_000, interval: 250 },
-    )
-    .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
-  return run!;
-}
-
 describe.skipIf(driver !== 'pglite')('moving to another integration, in a browser', () => {
   let stack: Stack;
   let platform: ApiCall;
   let page: Page;
 
   beforeAll(async () => {
-    stack = await startStack({ SIS_SYNC_FIRST_RUN_REVIEW: 'true' });
-    platform = await stack.api('PLATFORM_ADMIN');
-    page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
+    ({ stack, platform, page } = await signedInStack(TENANT, { SIS_SYNC_FIRST_RUN_REVIEW: 'true' }));
   }, TIMEOUT);
   afterAll(async () => stack?.close(), TIMEOUT);
 
@@ -60,11 +44,11 @@ describe.skipIf(driver !== 'pglite')('moving to another integration, in a browse
         );
       const old = await create('Old hub');
       const first = await platform<{ runId: string }>('POST', `/providers/${old.id}/sync`);
-      expect((await runToEnd(platform, first.runId)).status).toBe('SUCCESS');
+      expect((await runToEnd<RunBody>(platform, first.runId, 120_000)).status).toBe('SUCCESS');
 
       const next = await create('New hub');
       const { runId } = await platform<{ runId: string }>('POST', `/providers/${next.id}/sync`);
-      expect((await runToEnd(platform, runId)).status).toBe('HELD');
+      expect((await runToEnd<RunBody>(platform, runId, 120_000)).status).toBe('HELD');
 
       await page.goto(`${stack.url}/integrations/sis/runs/${runId}`);
       const relinks = page.getByRole('region', { name: 'Proposed re-links' });
@@ -102,7 +86,7 @@ describe.skipIf(driver !== 'pglite')('moving to another integration, in a browse
       await confirm.getByRole('button', { name: 'Approve and apply' }).click();
       await gone(confirm);
       await visible(page.getByRole('region', { name: 'Summary' }).getByText('Succeeded'), 120_000);
-      const applied = await runToEnd(platform, runId);
+      const applied = await runToEnd<RunBody>(platform, runId, 120_000);
       expect(Object.values(applied.stats).reduce((n, s) => n + s.created, 0)).toBe(0);
     },
   );

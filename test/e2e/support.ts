@@ -184,12 +184,35 @@ export function apiAs(url: string, token: string): ApiCall {
   };
 }
 
-/** Starts a sync through the API and waits for the run to end or be held; the run. */
-export async function syncThroughApi<Run extends { status: string }>(
+export interface SignedInStack {
+  stack: Stack;
+  /** The API as the platform admin and as the tenant's district admin. */
+  platform: ApiCall;
+  district: ApiCall;
+  /** A page signed in as the tenant's district admin. */
+  page: Page;
+}
+
+/** A stack, the API as the platform admin and as `tenant`'s district admin, and a page signed in as the latter. */
+export async function signedInStack(
+  tenant: string,
+  env: Record<string, string> = {},
+): Promise<SignedInStack> {
+  const stack = await startStack(env);
+  return {
+    stack,
+    platform: await stack.api('PLATFORM_ADMIN'),
+    district: await stack.api('DISTRICT_ADMIN', tenant),
+    page: await stack.signedIn('DISTRICT_ADMIN', tenant),
+  };
+}
+
+/** Waits for the run to end or be held; the run. */
+export async function runToEnd<Run extends { status: string }>(
   api: ApiCall,
-  providerId: string,
+  runId: string,
+  timeout = 60_000,
 ): Promise<Run> {
-  const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
   let run: Run | undefined;
   await expect
     .poll(
@@ -197,10 +220,19 @@ export async function syncThroughApi<Run extends { status: string }>(
         run = (await api<{ run: Run }>('GET', `/runs/${runId}`)).run;
         return run.status;
       },
-      { timeout: 60_000, interval: 250 },
+      { timeout, interval: 250 },
     )
     .not.toMatch(/^(PENDING|IN_PROGRESS)$/);
   return run!;
+}
+
+/** Starts a sync through the API and waits for the run to end or be held; the run. */
+export async function syncThroughApi<Run extends { status: string }>(
+  api: ApiCall,
+  providerId: string,
+): Promise<Run> {
+  const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
+  return runToEnd<Run>(api, runId);
 }
 
 /** Waits until the locator's one element is visible (Playwright's auto-waiting, without its test runner). */

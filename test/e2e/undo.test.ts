@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { driver } from '../support/database.js';
 import { smallDistrict, writePackage } from '../support/oneroster-package.js';
-import { screenshot, startStack, visible, type ApiCall, type Stack } from './support.js';
+import { screenshot, signedInStack, syncThroughApi, visible, type ApiCall, type Stack } from './support.js';
 
 /*
  * Undo in the admin UI (issue 9, item 5): a district admin opens an applied run, reads what undoing
@@ -27,23 +27,15 @@ describe.skipIf(driver !== 'pglite')('undo in the admin UI', () => {
   let page: Page;
 
   beforeAll(async () => {
-    stack = await startStack();
-    platform = await stack.api('PLATFORM_ADMIN');
-    district = await stack.api('DISTRICT_ADMIN', TENANT);
-    page = await stack.signedIn('DISTRICT_ADMIN', TENANT);
+    ({ stack, platform, district, page } = await signedInStack(TENANT));
   }, TIMEOUT);
   afterAll(async () => stack?.close(), TIMEOUT);
 
-  /** Starts a sync through the API and waits until its run has ended. */
+  /** Starts a sync through the API and waits until its run has applied. */
   async function synced(providerId: string): Promise<RunBody> {
-    const { runId } = await platform<{ runId: string }>('POST', `/providers/${providerId}/sync`);
-    await expect
-      .poll(async () => (await district<{ run: RunBody }>('GET', `/runs/${runId}`)).run.status, {
-        timeout: 60_000,
-        interval: 250,
-      })
-      .toBe('SUCCESS');
-    return (await district<{ run: RunBody }>('GET', `/runs/${runId}`)).run;
+    const run = await syncThroughApi<RunBody>(platform, providerId);
+    expect(run.status).toBe('SUCCESS');
+    return run;
   }
 
   it('undoes an applied run from its page and links the two runs', { timeout: TIMEOUT }, async () => {

@@ -24,14 +24,14 @@ import {
 
 /*
  * A deployment of several instances on one PostgreSQL: three `sis-sync worker` processes and a
- * `sis-sync serve --no-worker`. Twenty providers fall due in the same minute: each runs exactly
+ * `sis-sync serve --no-worker`. Twelve providers fall due in the same minute: each runs exactly
  * once, by whichever worker takes it, and the runs' own timestamps never show more than
  * MAX_CONCURRENT_SYNCS at once. A manual run asked of the API is executed by a worker, never by
  * the API process. SIGTERM stops every process cleanly.
  */
 
 const MAX_CONCURRENT = 3;
-const PROVIDERS = 20;
+const PROVIDERS = 12;
 /** About 1.5 s per run alone on PostgreSQL: long enough for runs to overlap. */
 const STUDENTS = 300;
 /** The schedule's minute is at least this far ahead, so every provider is queued before it. */
@@ -88,13 +88,13 @@ describe.skipIf(driver !== 'postgres')('several workers on one PostgreSQL', () =
       [providerIds],
     );
 
-  it('twenty providers due in the same minute: each runs once, at most MAX_CONCURRENT_SYNCS at a time', async () => {
+  it('twelve providers due in the same minute: each runs once, at most MAX_CONCURRENT_SYNCS at a time', async () => {
     // The first whole minute at least LEAD_MS away, as a daily cron for that one minute (UTC).
     const due = new Date(Math.ceil((Date.now() + LEAD_MS) / 60_000) * 60_000);
     const cron = `${due.getUTCMinutes()} ${due.getUTCHours()} * * *`;
     const providerIds: string[] = [];
     for (let i = 1; i <= PROVIDERS; i++) {
-      // A tenant each: the twenty loads write disjoint rosters.
+      // A tenant each: the loads write disjoint rosters.
       const view = await deployment.deps.providers.create(
         { principal: platformAdmin },
         {
@@ -123,7 +123,11 @@ describe.skipIf(driver !== 'postgres')('several workers on one PostgreSQL', () =
         const over = runs.filter((r) => r.status !== 'PENDING' && r.status !== 'IN_PROGRESS');
         return over.length >= PROVIDERS ? runs : undefined;
       },
-      { timeoutMs: due.getTime() - Date.now() + 120_000, intervalMs: 250, what: 'twenty scheduled runs' },
+      {
+        timeoutMs: due.getTime() - Date.now() + 120_000,
+        intervalMs: 250,
+        what: `${PROVIDERS} scheduled runs`,
+      },
     );
     const lastEnd = Math.max(...ended.map((r) => r.finished_at?.getTime() ?? 0));
     // Nothing left to take, and a quiet spell of many polls of every worker: a second run of any
@@ -170,7 +174,7 @@ describe.skipIf(driver !== 'postgres')('several workers on one PostgreSQL', () =
     const overlap = maxOverlap(intervals);
     const durations = intervals.map((i) => i.end.getTime() - i.start.getTime());
     console.info(
-      `20 scheduled runs: due ${due.toISOString()}, first start +${
+      `${PROVIDERS} scheduled runs: due ${due.toISOString()}, first start +${
         Math.min(...intervals.map((i) => i.start.getTime())) - due.getTime()
       } ms, last end +${lastEnd - due.getTime()} ms; run durations ${Math.min(...durations)}-${Math.max(
         ...durations,
