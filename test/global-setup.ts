@@ -34,7 +34,7 @@ declare module 'vitest' {
 }
 
 /** Test-only modules a spawned process may import first (the fault suite's statement counter). */
-export const PRELOADS = ['test/faults/kill-at-statement.ts'];
+const PRELOADS = ['test/faults/kill-at-statement.ts'];
 
 export default async function setup(project: TestProject) {
   const workDir = mkdtempSync(path.join(tmpdir(), 'sis-sync-test-'));
