@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driver } from '../support/database.js';
 import { providerBody } from '../support/factories.js';
 import { smallDistrict, writePackage } from '../support/oneroster-package.js';
-import { gone, runToEnd, screenshot, signedInStack, visible, type ApiCall, type Stack } from './support.js';
+import {
+  gone,
+  runToEnd,
+  screenshot,
+  signedInStack,
+  syncThroughApi,
+  visible,
+  type ApiCall,
+  type Stack,
+} from './support.js';
 
 /*
  * A district admin moves the tenant to a new integration over the same SIS: the new one's first
@@ -43,12 +52,12 @@ describe.skipIf(driver !== 'pglite')('moving to another integration, in a browse
           providerBody(TENANT, 'ONEROSTER_CSV', { name, config: { localPath: dir }, syncSchedule: null }),
         );
       const old = await create('Old hub');
-      const first = await platform<{ runId: string }>('POST', `/providers/${old.id}/sync`);
-      expect((await runToEnd<RunBody>(platform, first.runId, 120_000)).status).toBe('SUCCESS');
+      expect((await syncThroughApi<RunBody>(platform, old.id, 120_000)).status).toBe('SUCCESS');
 
       const next = await create('New hub');
-      const { runId } = await platform<{ runId: string }>('POST', `/providers/${next.id}/sync`);
-      expect((await runToEnd<RunBody>(platform, runId, 120_000)).status).toBe('HELD');
+      const held = await syncThroughApi<RunBody>(platform, next.id, 120_000);
+      expect(held.status).toBe('HELD');
+      const runId = held.id;
 
       await page.goto(`${stack.url}/integrations/sis/runs/${runId}`);
       const relinks = page.getByRole('region', { name: 'Proposed re-links' });

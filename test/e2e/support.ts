@@ -230,9 +230,10 @@ export async function runToEnd<Run extends { status: string }>(
 export async function syncThroughApi<Run extends { status: string }>(
   api: ApiCall,
   providerId: string,
+  timeout = 60_000,
 ): Promise<Run> {
   const { runId } = await api<{ runId: string }>('POST', `/providers/${providerId}/sync`);
-  return runToEnd<Run>(api, runId);
+  return runToEnd<Run>(api, runId, timeout);
 }
 
 /** Waits until the locator's one element is visible (Playwright's auto-waiting, without its test runner). */
